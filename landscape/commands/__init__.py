@@ -1,0 +1,1 @@
+"""Subcommands of the ``landscape`` command line; each module defines ``register(subparsers)``."""

@@ -1,0 +1,108 @@
+"""``landscape evolve``: evolve a preferred stimulus for one CNN unit and report it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def _setting(text: str) -> tuple[str, object]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"optimizer setting {text!r} must look like key=value")
+    k, v = text.split("=", 1)
+    try:
+        return k, json.loads(v)
+    except json.JSONDecodeError:
+        return k, v
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evolve", help="evolve images that drive one unit of a CNN",
+                       description="Evolve a preferred stimulus through a generator, writing every generation "
+                                   "to --out as it completes; --resume continues a killed run.")
+    p.add_argument("--generator", default="digiface-dcgan64", help="zoo generator (default: %(default)s)")
+    p.add_argument("--model", default="resnet20-cifar10", help="zoo classifier (default: %(default)s)")
+    p.add_argument("--layer", default="layer3", help="layer name; see `landscape layers MODEL`")
+    p.add_argument("--channel", type=int, default=5)
+    p.add_argument("--position", default="center",
+                   help="'center', 'mean' (average over space) or 'y,x' (default: %(default)s)")
+    p.add_argument("--optimizer", default="cma", help="ga, cma, spherecma, nes, fdgd (default: %(default)s)")
+    p.add_argument("--set", dest="settings", action="append", type=_setting, default=[], metavar="KEY=VALUE",
+                   help="optimizer hyper-parameter, repeatable (e.g. --set population=40)")
+    p.add_argument("--budget", type=int, default=3000, help="image evaluations (default: %(default)s)")
+    p.add_argument("--noise", default="none",
+                   help="none, poisson:SCALE[:REPS] or gaussian:SIGMA (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--init", default=None, help="'prior', a .npy/.npz of codes, or a run folder")
+    p.add_argument("--references", default=None,
+                   help="folder of natural reference images (default: scikit-image's photographs)")
+    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
+    p.add_argument("--out", required=True, help="run folder")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.set_defaults(func=run)
+
+
+def build_unit(model_name: str, layer: str, channel: int, position: str, noise: str, seed: int, device):
+    """The unit a command line describes (CNN unit, optionally wrapped in a noise model)."""
+    from .. import zoo
+    from ..units import CNNUnit, GaussianNoise, PoissonNoise
+
+    pos: object
+    if position == "center":
+        pos = "center"
+    elif position in ("mean", "none", "None"):
+        pos = None
+    else:
+        try:
+            pos = tuple(int(v) for v in position.split(","))
+        except ValueError:
+            raise ValueError(f"--position must be 'center', 'mean' or 'y,x', got {position!r}") from None
+    unit = CNNUnit(zoo.load(model_name, device=device), layer, channel, position=pos)
+    kind, *params = noise.split(":")
+    if kind == "none":
+        return unit
+    if kind == "poisson":
+        scale = float(params[0]) if params else 1.0
+        reps = int(params[1]) if len(params) > 1 else 1
+        return PoissonNoise(unit, scale=scale, reps=reps, seed=seed + 1)
+    if kind == "gaussian":
+        return GaussianNoise(unit, sigma=float(params[0]) if params else 0.2, seed=seed + 1)
+    raise ValueError(f"--noise must be none, poisson:SCALE[:REPS] or gaussian:SIGMA, got {noise!r}")
+
+
+def default_device(device: str | None) -> str:
+    import torch
+
+    return device or ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .. import optim, zoo
+    from ..references import reference_images, relative_activation
+    from ..runs import atomic_write_json, evolve
+
+    device = default_device(args.device)
+    generator = zoo.load(args.generator, device=device)
+    if zoo.get(args.generator).kind != "generator":
+        raise ValueError(f"--generator {args.generator!r} is not a generator; generators: "
+                         f"{', '.join(zoo.names('generator'))}")
+    unit = build_unit(args.model, args.layer, args.channel, args.position, args.noise, args.seed, device)
+    optimizer = optim.make(args.optimizer, generator.dim, seed=args.seed, device=device, **dict(args.settings))
+    run = evolve(generator, unit, optimizer, args.budget, out=args.out, seed=args.seed, resume=args.resume,
+                 init=args.init)
+    refs, names = reference_images(args.references)
+    ratio, best_ref, i = relative_activation(run.best_score, unit, refs)
+    summary = {"best_score": run.best_score, "best_reference_score": best_ref,
+               "best_reference_image": names[i], "relative_activation": ratio,
+               "generations": run.n_generations, "evaluations": int(sum(len(s) for s in run.gen_scores))}
+    atomic_write_json(Path(args.out) / "summary.json", summary)
+    best_png = Path(args.out) / "best" / f"gen_{run.n_generations - 1:06d}.png"
+    print(f"unit {unit.describe()}")
+    print(f"best evolved score {run.best_score:.4g} after {summary['evaluations']} images "
+          f"({run.n_generations} generations)")
+    print(f"best natural reference: {names[i]} scores {best_ref:.4g}; relative activation {ratio:.3g}")
+    print(f"images: best of each generation in {Path(args.out) / 'best'} (last: {best_png}); "
+          f"data: {Path(args.out) / 'generations'}, {Path(args.out) / 'scores.csv'}, {Path(args.out) / 'summary.json'}")
+    return 0

@@ -1,0 +1,188 @@
+"""The ask/tell contract every optimizer in :mod:`landscape.optim` follows.
+
+An optimizer never sees a generator or a neuron: it proposes codes (``ask``) and is told
+their scores (``tell``). The same object can therefore drive a CNN unit in a loop or a
+neuron recorded by a rig that answers minutes later.
+
+NaN policy
+----------
+Scores come from measurements, and measurements fail. ``tell`` never lets a NaN reach the
+update silently. With ``nan_policy="raise"`` (the default) a NaN or infinite score raises
+:class:`ValueError` naming the offending rows. With ``nan_policy="worst"`` the rows are kept
+but ranked below every finite score (their score becomes the finite minimum of the batch
+minus one batch standard deviation), which is what a rig that sometimes drops an image
+wants. With ``nan_policy="drop"`` the rows are removed before the update; optimizers that
+need a fixed population size (GA) then breed from the rows that remain.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import numpy as np
+import torch
+
+NAN_POLICIES = ("raise", "worst", "drop")
+
+
+def as_scores(scores: Any, n: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """Convert ``scores`` to a 1-D tensor of length ``n`` or raise a clear error.
+
+    Parameters
+    ----------
+    scores : (n,) array-like
+    n : int
+        Number of codes the scores belong to.
+    """
+    t = torch.as_tensor(np.asarray(scores.detach().cpu() if torch.is_tensor(scores) else scores,
+                                   dtype=np.float64))
+    if t.ndim != 1 or t.shape[0] != n:
+        raise ValueError(f"scores must have shape ({n},) to match the codes, got {tuple(t.shape)}")
+    return t.to(device=device, dtype=dtype)
+
+
+def apply_nan_policy(codes: torch.Tensor, scores: torch.Tensor, policy: str
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Apply the documented NaN policy to a batch of (codes, scores).
+
+    Parameters
+    ----------
+    codes : (n, d) tensor
+    scores : (n,) tensor
+    policy : {"raise", "worst", "drop"}
+
+    Returns
+    -------
+    codes, scores : tensors with no non-finite score.
+    """
+    if policy not in NAN_POLICIES:
+        raise ValueError(f"nan_policy must be one of {NAN_POLICIES}, got {policy!r}")
+    bad = ~torch.isfinite(scores)
+    if not bool(bad.any()):
+        return codes, scores
+    rows = torch.nonzero(bad).flatten().tolist()
+    if policy == "raise":
+        raise ValueError(
+            f"scores contain NaN or inf at rows {rows}; pass nan_policy='worst' or 'drop' to the "
+            "optimizer to rank such rows last or to discard them")
+    if bool(bad.all()):
+        raise ValueError("every score in this batch is NaN or inf; nothing to learn from")
+    if policy == "drop":
+        return codes[~bad], scores[~bad]
+    good = scores[~bad]
+    spread = good.std() if good.numel() > 1 else good.new_tensor(1.0)
+    fill = good.min() - torch.where(spread > 0, spread, spread.new_tensor(1.0))
+    return codes, torch.where(bad, fill, scores)
+
+
+class Optimizer(abc.ABC):
+    """Base class of the ask/tell optimizers (maximisers).
+
+    Parameters
+    ----------
+    dim : int
+        Dimension ``d`` of the codes.
+    seed : int or None
+        Seeds this optimizer's own ``torch.Generator``.
+    device : str or torch.device or None
+        Where codes are made; ``None`` means CPU.
+    nan_policy : {"raise", "worst", "drop"}
+        What ``tell`` does with non-finite scores (see the module docstring).
+
+    Attributes
+    ----------
+    generation : int
+        Number of completed ``tell`` calls.
+    """
+
+    #: short name used in run records and on the command line
+    name: str = "optimizer"
+
+    def __init__(self, dim: int, *, seed: int | None = None, device: str | torch.device | None = None,
+                 dtype: torch.dtype = torch.float32, nan_policy: str = "raise") -> None:
+        if not isinstance(dim, (int, np.integer)) or dim < 1:
+            raise ValueError(f"dim must be a positive integer, got {dim!r}")
+        if nan_policy not in NAN_POLICIES:
+            raise ValueError(f"nan_policy must be one of {NAN_POLICIES}, got {nan_policy!r}")
+        self.dim = int(dim)
+        self.seed = seed
+        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        self.dtype = dtype
+        self.nan_policy = nan_policy
+        self.generation = 0
+        self.rng = torch.Generator(device=self.device)
+        self.rng.manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))
+
+    # -- the contract -------------------------------------------------------------------
+    @abc.abstractmethod
+    def ask(self) -> torch.Tensor:
+        """Propose the next codes to score.
+
+        Returns
+        -------
+        codes : (n, d) tensor on ``self.device``
+        """
+
+    def tell(self, codes: torch.Tensor, scores: Any) -> None:
+        """Update the search with the scores of ``codes`` (higher is better).
+
+        Parameters
+        ----------
+        codes : (n, d) tensor
+            Usually what ``ask`` returned.
+        scores : (n,) array-like
+        """
+        codes = torch.as_tensor(codes).to(device=self.device, dtype=self.dtype)
+        if codes.ndim != 2 or codes.shape[1] != self.dim:
+            raise ValueError(f"codes must have shape (n, {self.dim}), got {tuple(codes.shape)}")
+        scores = as_scores(scores, codes.shape[0], self.device, self.dtype)
+        codes, scores = apply_nan_policy(codes, scores, self.nan_policy)
+        self._tell(codes, scores)
+        self.generation += 1
+
+    @abc.abstractmethod
+    def _tell(self, codes: torch.Tensor, scores: torch.Tensor) -> None:
+        """Update from finite scores; ``codes`` (n, d) and ``scores`` (n,) already checked."""
+
+    def initialize(self, codes: torch.Tensor) -> None:
+        """Start the search from given codes, before the first ``ask``.
+
+        Population methods (GA) use them as the first generation; distribution methods use
+        their mean as the initial mean (SphereCMA also takes their mean norm as its radius).
+        Optimizers that cannot start from codes raise :class:`NotImplementedError`.
+
+        Parameters
+        ----------
+        codes : (n, d) tensor
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot start from given codes")
+
+    # -- state --------------------------------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        """Subclass state (tensors and plain values) beyond the common fields."""
+        return {}
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`_state` returned."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue bit-for-bit: hyper-parameters, search state, RNG."""
+        return {"name": self.name, "dim": self.dim, "generation": self.generation,
+                "rng": self.rng.get_state(), **self._state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("name") != self.name or state.get("dim") != self.dim:
+            raise ValueError(f"state is for optimizer {state.get('name')!r} with dim {state.get('dim')}, "
+                             f"not {self.name!r} with dim {self.dim}")
+        self.generation = int(state["generation"])
+        self.rng.set_state(state["rng"].cpu() if torch.is_tensor(state["rng"]) else state["rng"])
+        self._load_state(state)
+
+    def config(self) -> dict[str, Any]:
+        """Hyper-parameters as plain JSON values (written to a run's ``meta.json``)."""
+        return {"name": self.name, "dim": self.dim, "seed": self.seed, "nan_policy": self.nan_policy}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
