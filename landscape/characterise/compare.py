@@ -1,0 +1,134 @@
+"""Parametric vs natural vs evolved: one figure of a unit's best stimuli and their relative activations."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from landscape.characterise.base import jsonable
+from landscape.characterise.measure import measure
+from landscape.stimuli import ParamTable
+
+KINDS = ("parametric", "natural", "evolved")
+
+
+@dataclass
+class EvolutionComparison:
+    """What :func:`compare_with_evolution` found.
+
+    Attributes
+    ----------
+    activations : dict kind -> float
+        Response to the best image of each kind (``parametric``, ``natural``, ``evolved``).
+    relative : dict kind -> float
+        Activation divided by the best natural image's (XDream's relative activation); NaN
+        for every kind when the best natural activation is not positive, where the ratio
+        means nothing.
+    best_index : dict kind -> int
+        Index of the best image within each set.
+    images : dict kind -> (3, H, W) tensor
+    parametric_params : dict or None
+        Parameters of the best parametric stimulus (when a table was given).
+    unit : dict
+        ``unit.describe()``.
+    paths : dict name -> Path
+        Files written (``png``, ``html``, ``json``).
+    """
+
+    activations: dict[str, float]
+    relative: dict[str, float]
+    best_index: dict[str, int]
+    images: dict[str, torch.Tensor]
+    parametric_params: dict[str, Any] | None
+    unit: dict[str, Any]
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"activations": self.activations, "relative": self.relative, "best_index": self.best_index,
+                "parametric_params": self.parametric_params, "unit": self.unit,
+                "paths": {k: str(v) for k, v in self.paths.items()}}
+
+
+def _as_batch(name: str, images) -> torch.Tensor:
+    if not torch.is_tensor(images):
+        raise TypeError(f"{name} must be an image tensor (N, 3, H, W) or (3, H, W), got {type(images).__name__}")
+    t = images.detach()
+    if t.ndim == 3:
+        t = t[None]
+    if t.ndim != 4 or t.shape[1] != 3 or t.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (N, 3, H, W) or (3, H, W), got {tuple(images.shape)}")
+    return t
+
+
+def compare_with_evolution(unit, parametric, natural: torch.Tensor, evolved: torch.Tensor,
+                           out: str | Path | None = None, title: str | None = None, use_clean: bool = True,
+                           batch_size: int = 512, panel_size: int = 192) -> EvolutionComparison:
+    """Score a unit's best parametric stimulus, best natural image and evolved image, in one figure.
+
+    Parameters
+    ----------
+    unit : Unit or callable
+    parametric : (N, 3, H, W) tensor, or ``(images, ParamTable)`` as a stimulus family returns
+        The parametric set (e.g. the grating set of an :class:`OrientationTuning`); its best
+        image is kept.
+    natural : (M, 3, H, W) tensor
+        Natural reference images (e.g. from :func:`landscape.references.reference_images`).
+    evolved : (3, H, W) or (K, 3, H, W) tensor
+        Evolved image(s), e.g. ``generator(torch.as_tensor(run.best_code)[None])``; the best is kept.
+    out : folder or None
+        Where to write ``comparison.png`` (image panel), ``comparison.html`` (standalone plotly
+        figure) and ``comparison.json`` (the numbers).
+    title : str or None
+    use_clean : bool
+        Score with ``unit.clean`` when the unit has it (noise-free activations).
+    batch_size : int
+    panel_size : int
+        Side of each image in the PNG panel, pixels.
+
+    Returns
+    -------
+    EvolutionComparison
+    """
+    table: ParamTable | None = None
+    if isinstance(parametric, tuple):
+        if len(parametric) != 2 or not isinstance(parametric[1], ParamTable):
+            raise ValueError("parametric must be an image tensor or an (images, ParamTable) pair")
+        parametric, table = parametric
+    sets = {"parametric": _as_batch("parametric", parametric), "natural": _as_batch("natural", natural),
+            "evolved": _as_batch("evolved", evolved)}
+    score_fn = unit.clean if use_clean and hasattr(unit, "clean") else unit
+    device = getattr(unit, "device", None)
+    acts, best, images = {}, {}, {}
+    for kind, imgs in sets.items():
+        imgs = imgs.to(device) if device is not None else imgs
+        r = measure(score_fn, imgs, 1, batch_size)[0]
+        i = int(np.nanargmax(r))
+        acts[kind], best[kind], images[kind] = float(r[i]), i, imgs[i].detach().cpu()
+    ref = acts["natural"]
+    rel = {k: (v / ref if ref > 0 else float("nan")) for k, v in acts.items()}
+    result = EvolutionComparison(acts, rel, best, images, table.row(best["parametric"]) if table is not None else None,
+                                 unit.describe() if hasattr(unit, "describe") else {"type": type(unit).__name__})
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        from landscape.characterise.figures import comparison_figure, comparison_panel
+
+        title = title or _unit_title(result.unit)
+        result.paths["png"] = out / "comparison.png"
+        comparison_panel(result, title, panel_size).save(result.paths["png"])
+        result.paths["html"] = out / "comparison.html"
+        comparison_figure(result, title).write_html(result.paths["html"], include_plotlyjs=True, full_html=True)
+        result.paths["json"] = out / "comparison.json"
+        result.paths["json"].write_text(json.dumps(jsonable(result.to_dict()), indent=2, default=str))
+    return result
+
+
+def _unit_title(d: dict) -> str:
+    skip = {"type", "noise", "target_code", "template_shape", "rgb_weights", "center_rgb_weights",
+            "surround_rgb_weights"}
+    return d.get("type", "unit") + " " + ", ".join(f"{k}={v}" for k, v in d.items() if k not in skip)

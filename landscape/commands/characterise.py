@@ -1,0 +1,126 @@
+"""``landscape characterise``: classic single-cell characterisation of a CNN unit, or an opponency survey."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "characterise", help="tuning curves, receptive field and opponency of a CNN unit, or a layer survey",
+        description="With --channel: measure one unit (orientation, spatial frequency, contrast, size, colour, "
+                    "sparse-noise receptive field, opponency) and write summary.json and report.html to --out; "
+                    "with --run also the parametric / natural / evolved comparison. Without --channel: classify "
+                    "every channel of the --layer(s) as double-, colour-, spatially, non-opponent or unresponsive "
+                    "and write survey.csv, fractions.csv, survey.json and survey.html.")
+    p.add_argument("--model", default="resnet20-cifar10", help="zoo classifier (default: %(default)s)")
+    p.add_argument("--layer", action="append", required=True,
+                   help="layer name, repeatable for a survey; see `landscape layers MODEL`")
+    p.add_argument("--channel", type=int, default=None, help="characterise this channel (else survey the layers)")
+    p.add_argument("--position", default="center", help="'center', 'mean' or 'y,x' (default: %(default)s)")
+    p.add_argument("--noise", default="none", help="none, poisson:SCALE[:REPS] or gaussian:SIGMA")
+    p.add_argument("--reps", type=int, default=None, help="presentations per stimulus (default: 1, or 8 if noisy)")
+    p.add_argument("--size", type=int, default=None, help="stimulus side in pixels (default: the model's input)")
+    p.add_argument("--run", default=None, help="an evolution run folder to compare with (single unit only)")
+    p.add_argument("--references", default=None,
+                   help="folder of natural reference images for --run (default: scikit-image's photographs)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from .. import zoo
+    from ..characterise.base import jsonable
+    from .evolve import build_unit, default_device
+
+    device = default_device(args.device)
+    if zoo.get(args.model).kind != "classifier":
+        raise ValueError(f"--model {args.model!r} is not a classifier; classifiers: {', '.join(zoo.names('classifier'))}")
+    model = zoo.load(args.model, device=device)
+    size = args.size or model.input_size
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.channel is None:
+        from ..characterise import OpponencySurvey
+
+        position = {"center": "center", "mean": None}.get(args.position)
+        if position is None and args.position != "mean":
+            position = tuple(int(v) for v in args.position.split(","))
+        survey = OpponencySurvey(args.layer, size=size, position=position, device=device, progress=True).fit(model)
+        paths = survey.write(out)
+        for layer in survey.layers:
+            fr = survey.fractions_[layer]
+            print(f"{layer:24s} " + "  ".join(f"{k} {v:.0%}" for k, v in fr.items()))
+        print("wrote " + ", ".join(str(p) for p in paths.values()))
+        return 0
+    if len(args.layer) != 1:
+        raise ValueError("give exactly one --layer with --channel")
+    unit = build_unit(args.model, args.layer[0], args.channel, args.position, args.noise, args.seed, device,
+                      model=model)
+    summary, figures = characterise_unit(unit, size, args.reps, args.seed)
+    if args.run:
+        summary["comparison"] = _compare(unit, size, args, out, device)
+    from ..characterise.figures import write_report
+
+    (out / "summary.json").write_text(json.dumps(jsonable({"unit": unit.describe(), **summary}), indent=2))
+    write_report(figures, out / "report.html", title=f"{args.model} {args.layer[0]} channel {args.channel}")
+    o, f, op = summary["orientation"], summary["frequency"], summary["opponency"]
+    print(f"unit {unit.describe()}")
+    print(f"orientation {o['preferred_orientation']:.1f} deg (CV {o['circular_variance']:.2f}), "
+          f"frequency {f['preferred_frequency']:.3g} c/img ({f['bandwidth_octaves']:.2f} oct), "
+          f"opponency: {op['class']}")
+    print(f"wrote {out / 'summary.json'}, {out / 'report.html'}")
+    return 0
+
+
+def characterise_unit(unit, size: int, reps: int | None = None, seed: int = 0) -> tuple[dict, list]:
+    """Run the standard battery on one unit; (summary dict, plotly figures)."""
+    from ..characterise import (ColorTuning, ContrastResponse, FrequencyTuning, Opponency, OrientationTuning,
+                                SizeTuning, SparseNoiseRF)
+    from ..characterise.figures import tuning_figure
+
+    ori = OrientationTuning(size=size, reps=reps, seed=seed).fit(unit)
+    r = ori.responses_.reshape(ori.responses_.shape[0], -1)
+    sf = FrequencyTuning(size=size, reps=reps, seed=seed).fit_responses(r, ori.baseline_)
+    rf = SparseNoiseRF(size=size, reps=reps, seed=seed).fit(unit)
+    x, y = (float(v) for v in rf.center_) if all(abs(v) <= 0.5 for v in rf.center_) else (0.0, 0.0)
+    con = ContrastResponse(ori.preferred_orientation_, sf.preferred_frequency_, size=size, reps=reps,
+                           seed=seed).fit(unit)
+    siz = SizeTuning(size=size, x=x, y=y, reps=reps, seed=seed).fit(unit)
+    col = ColorTuning(size=size, reps=reps, seed=seed).fit(unit)
+    opp = Opponency(size=size, x=x, y=y, reps=reps).fit(unit)
+    analyses = {"orientation": ori, "frequency": sf, "contrast": con, "size": siz, "color": col,
+                "receptive_field": rf, "opponency": opp}
+    return {k: a.summary() for k, a in analyses.items()}, [tuning_figure(a) for a in analyses.values()]
+
+
+def _compare(unit, size, args, out, device) -> dict:
+    import torch
+
+    from .. import zoo
+    from ..characterise import compare_with_evolution
+    from ..references import reference_images
+    from ..runs import Run
+
+    run = Run.load(args.run)
+    gen_name = run.meta.get("generator", {}).get("name")
+    if gen_name is None:
+        raise ValueError(f"run {args.run} does not name its generator in meta.json")
+    generator = zoo.load(gen_name, device=device)
+    evolved = generator.render(torch.as_tensor(run.best_code, dtype=torch.float32)[None].to(device)).cpu()
+    refs, _ = reference_images(args.references, size=size)
+    res = compare_with_evolution(unit, _grating_set(size), refs, evolved,
+                                 out=out)
+    return res.to_dict()
+
+
+def _grating_set(size: int):
+    from ..characterise.grating_tuning import default_frequencies
+    from ..stimuli import gratings
+
+    return gratings(size, 12, default_frequencies(size), 4)
