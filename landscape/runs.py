@@ -79,10 +79,10 @@ def atomic_save_npz(path: Path, **arrays: Any) -> None:
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, default=_json_default) + "\n").encode())
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, default=json_default) + "\n").encode())
 
 
-def _json_default(o: Any) -> Any:
+def json_default(o: Any) -> Any:
     if isinstance(o, (np.integer,)):
         return int(o)
     if isinstance(o, (np.floating,)):
@@ -111,7 +111,7 @@ def versions() -> dict[str, str]:
             "landscape": __version__}
 
 
-def _gen_path(folder: Path, g: int) -> Path:
+def generation_path(folder: Path, g: int) -> Path:
     return folder / f"gen_{g:06d}.npz"
 
 
@@ -152,7 +152,7 @@ class Run:
         last = _checkpoint_generation(d)
         codes, scores, clean, wall = [], [], [], []
         for g, f in enumerate(files):
-            if f.name != _gen_path(d / "generations", g).name:
+            if f.name != generation_path(d / "generations", g).name:
                 raise ValueError(f"{d}/generations is missing generation {g} (found {f.name})")
             if last is not None and g > last:
                 break  # written but not committed: it will be redone on resume
@@ -387,7 +387,7 @@ def evolve(generator: Generator, unit: Unit, optimizer: Optimizer, budget: int, 
             raise RunError(f"{out} already holds a run; pass resume=True to continue it, or choose another folder")
         meta = json.loads(meta_path.read_text())
         for key in ("generator", "unit", "optimizer"):
-            if json.loads(json.dumps(config[key], default=_json_default)) != meta.get(key):
+            if json.loads(json.dumps(config[key], default=json_default)) != meta.get(key):
                 raise RunError(f"cannot resume {out}: its {key} was {meta.get(key)} but this call has "
                                f"{config[key]}")
         if ck_path.exists():
@@ -445,16 +445,17 @@ def evolve(generator: Generator, unit: Unit, optimizer: Optimizer, budget: int, 
                                f"{out / 'failed'}, generations 0..{g - 1} in {gens}") from e
             evaluations += int(codes.shape[0])
             wall = time.perf_counter() - t0
-            atomic_save_npz(_gen_path(gens, g), codes=codes.detach().float().cpu().numpy(),
+            atomic_save_npz(generation_path(gens, g), codes=codes.detach().float().cpu().numpy(),
                             scores=scores.numpy(), clean_scores=clean.numpy(), wall_time=np.float64(wall),
                             time=np.float64(time.time()), evaluations=np.int64(evaluations))
             if save_images:
                 save_png(out / "best" / f"gen_{g:06d}.png", images[int(torch.nan_to_num(scores, -math.inf).argmax())])
+            # the csv row goes before the checkpoint that commits the generation (see the module docstring)
+            append_scores_csv(out / "scores.csv", g, evaluations, scores, clean, wall)
             buf = io.BytesIO()
             torch.save({"generation": g, "evaluations": evaluations, "optimizer": optimizer.state_dict(),
                         "unit": unit.state_dict()}, buf)
             atomic_write_bytes(ck_path, buf.getvalue())
-            _append_csv(out / "scores.csv", g, evaluations, scores, clean, wall)
             if bar is not None:
                 bar.update(int(codes.shape[0]))
                 bar.set_postfix(best=f"{float(scores.max()):.3g}")
@@ -483,10 +484,11 @@ def _save_failed(out: Path, g: int, codes: torch.Tensor, scores, clean) -> None:
     if scores is not None:
         arrays["scores"] = scores.numpy()
         arrays["clean_scores"] = clean.numpy()
-    atomic_save_npz(_gen_path(out / "failed", g), **arrays)
+    atomic_save_npz(generation_path(out / "failed", g), **arrays)
 
 
-def _append_csv(path: Path, g: int, evaluations: int, scores: torch.Tensor, clean: torch.Tensor, wall: float) -> None:
+def append_scores_csv(path: Path, g: int, evaluations: int, scores: torch.Tensor, clean: torch.Tensor, wall: float) -> None:
+    """Add generation ``g``'s row to ``scores.csv``, dropping rows of generations >= g (redone ones)."""
     rows = []
     if path.exists():
         with open(path, newline="") as f:

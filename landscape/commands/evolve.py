@@ -42,8 +42,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def build_unit(model_name: str, layer: str, channel: int, position: str, noise: str, seed: int, device):
-    """The unit a command line describes (CNN unit, optionally wrapped in a noise model)."""
+def build_unit(model_name: str, layer: str, channel: int, position: str, noise: str, seed: int, device,
+               model=None):
+    """The unit a command line describes (CNN unit, optionally wrapped in a noise model).
+
+    ``model`` is an already loaded zoo classifier to use instead of loading ``model_name``
+    (sweep workers keep one per process).
+    """
     from .. import zoo
     from ..units import CNNUnit, GaussianNoise, PoissonNoise
 
@@ -57,7 +62,8 @@ def build_unit(model_name: str, layer: str, channel: int, position: str, noise: 
             pos = tuple(int(v) for v in position.split(","))
         except ValueError:
             raise ValueError(f"--position must be 'center', 'mean' or 'y,x', got {position!r}") from None
-    unit = CNNUnit(zoo.load(model_name, device=device), layer, channel, position=pos)
+    unit = CNNUnit(model if model is not None else zoo.load(model_name, device=device), layer, channel,
+                   position=pos)
     kind, *params = noise.split(":")
     if kind == "none":
         return unit

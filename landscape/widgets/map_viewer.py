@@ -22,6 +22,16 @@ def superlevel_counts(tuning_map: Any, threshold: float, connectivity: int = 8) 
     return int(b[0, 0]), int(b[1, 0])
 
 
+def plotly_grid(values: np.ndarray) -> list:
+    """An (n, m) array as nested lists with None for NaN and infinities.
+
+    Widget messages must be strict JSON (a NaN makes jupyter_client warn and send the string
+    'nan'); plotly draws None as a gap, as it draws NaN in a static figure.
+    """
+    a = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(a), a, None).tolist()
+
+
 def sphere_xyz(theta_deg: np.ndarray, phi_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(n, m) Cartesian coordinates of a (phi rows x theta columns) grid on the unit sphere."""
     th, ph = np.meshgrid(np.deg2rad(theta_deg), np.deg2rad(phi_deg))
@@ -66,22 +76,22 @@ class MapViewer:
         if tuning_map.kind == "plane":
             x, y = tuning_map.coords["a"], tuning_map.coords["b"]
             self.figure = go.FigureWidget(
-                data=[go.Heatmap(z=v, x=x, y=y, colorscale="Viridis", colorbar=dict(title="response"),
+                data=[go.Heatmap(z=plotly_grid(v), x=x, y=y, colorscale="Viridis", colorbar=dict(title="response"),
                                  name="response"),
-                      go.Contour(z=v, x=x, y=y, contours=dict(coloring="none", showlabels=True), ncontours=10,
-                                 line=dict(color="white", width=1), showscale=False, hoverinfo="skip",
+                      go.Contour(z=plotly_grid(v), x=x, y=y, contours=dict(coloring="none", showlabels=True),
+                                 ncontours=10, line=dict(color="white", width=1), showscale=False, hoverinfo="skip",
                                  name="level sets"),
-                      go.Heatmap(z=np.full_like(v, np.nan), x=x, y=y, colorscale=[[0, "red"], [1, "red"]],
+                      go.Heatmap(z=plotly_grid(np.full_like(v, np.nan)), x=x, y=y, colorscale=[[0, "red"], [1, "red"]],
                                  opacity=0.35, showscale=False, hoverinfo="skip", name="super-level set")],
                 layout=dict(height=420, width=480, xaxis_title="a (axis 1)", yaxis_title="b (axis 2)",
                             margin=dict(l=50, r=10, t=30, b=40), title="tuning map"))
         else:
             X, Y, Z = sphere_xyz(tuning_map.coords["theta_deg"], tuning_map.coords["phi_deg"])
             self.figure = go.FigureWidget(
-                data=[go.Surface(x=X, y=Y, z=Z, surfacecolor=v, colorscale="Viridis", name="response",
+                data=[go.Surface(x=X, y=Y, z=Z, surfacecolor=plotly_grid(v), colorscale="Viridis", name="response",
                                  colorbar=dict(title="response"),
                                  contours=dict(z=dict(show=False))),
-                      go.Surface(x=X * 1.01, y=Y * 1.01, z=Z * 1.01, surfacecolor=np.full_like(v, np.nan),
+                      go.Surface(x=X * 1.01, y=Y * 1.01, z=Z * 1.01, surfacecolor=plotly_grid(np.full_like(v, np.nan)),
                                  colorscale=[[0, "red"], [1, "red"]], opacity=0.5, showscale=False,
                                  name="super-level set", hoverinfo="skip")],
                 layout=dict(height=460, width=480, margin=dict(l=0, r=0, t=30, b=0),
@@ -97,7 +107,7 @@ class MapViewer:
         """Highlight ``{f >= threshold}`` and count its components and holes."""
         c = float(self.threshold.value)
         v = np.asarray(self.map.values, dtype=float)
-        mask = np.where(v >= c, 1.0, np.nan)
+        mask = plotly_grid(np.where(v >= c, 1.0, np.nan))
         if self.map.kind == "plane":
             self.figure.data[2].z = mask
         else:

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from .map_viewer import plotly_grid
+
 
 def bar_region(values: np.ndarray, dim: int, birth: float, death: float) -> np.ndarray:
     """The region of the map that a persistence bar describes (planar 8/4-connectivity).
@@ -93,8 +95,8 @@ class PersistenceViewer:
                                                   xaxis_title="threshold (fraction of range)",
                                                   margin=dict(l=40, r=10, t=30, b=40)))
         self.map_figure = go.FigureWidget(
-            data=[go.Heatmap(z=self.values, colorscale="Viridis", showscale=False),
-                  go.Heatmap(z=np.full_like(self.values, np.nan), colorscale=[[0, "red"], [1, "red"]],
+            data=[go.Heatmap(z=plotly_grid(self.values), colorscale="Viridis", showscale=False),
+                  go.Heatmap(z=plotly_grid(np.full_like(self.values, np.nan)), colorscale=[[0, "red"], [1, "red"]],
                              opacity=0.45, showscale=False, hoverinfo="skip")],
             layout=dict(height=320, width=320, title="selected region", margin=dict(l=30, r=10, t=30, b=30)))
         options = [(f"H{k}: birth {b:.3g}, death {d:.3g}, persistence {(b - death_for_plot(d)):.3g}", i)
@@ -114,7 +116,7 @@ class PersistenceViewer:
         """Select bar ``i`` (index into ``bars``): mark it and highlight its region of the map."""
         dim, b, d = self.bars[i]
         self.region = bar_region(self.values, dim, b, d)
-        self.map_figure.data[1].z = np.where(self.region, 1.0, np.nan)
+        self.map_figure.data[1].z = plotly_grid(np.where(self.region, 1.0, np.nan))
         self.diagram.data[3].x = [self._death_for_plot(d)]
         self.diagram.data[3].y = [b]
         if self.bar.value != i:

@@ -174,7 +174,7 @@ def test_initial_codes_from_prior_file_run_and_images(tmp_path, gen_unit):
     target_codes = G.sample(2, seed=11)
     with torch.no_grad():
         target = G(target_codes)
-    inv, desc = initial_codes(G, target, 2, seed=0)
+    inv, desc = initial_codes(G, target, 2, seed=0, inversion_steps=60)
     with torch.no_grad():
         err = float(((G(inv) - target) ** 2).mean())
         start = float(((G(G.sample(2, seed=0)) - target) ** 2).mean())

@@ -74,7 +74,7 @@ def test_poisson_noise_is_unbiased_and_seeded(resnet20):
     x = torch.rand(4, 3, 32, 32)
     clean = unit.clean(x).clamp_min(0)
     noisy = PoissonNoise(unit, scale=5.0, reps=2000, seed=0)
-    obs = noisy(x)
+    obs = noisy(x)  # reps are drawn from one clean pass: 4 images through the network, not 8000
     assert torch.allclose(obs, clean, rtol=0.05, atol=0.02)
     a = PoissonNoise(unit, scale=1.0, seed=3)
     b = PoissonNoise(unit, scale=1.0, seed=3)
@@ -88,10 +88,12 @@ def test_poisson_noise_is_unbiased_and_seeded(resnet20):
 
 def test_gaussian_noise_matches_its_model(resnet20):
     unit = CNNUnit(resnet20, "linear", 1)
-    x = torch.rand(1, 3, 32, 32).expand(4000, -1, -1, -1)
-    a = float(unit.clean(x[:1]))
-    obs = GaussianNoise(unit, sigma=0.3, seed=0)(x)
+    x = torch.rand(1, 3, 32, 32)
+    a = float(unit.clean(x))
+    noisy = GaussianNoise(unit, sigma=0.3, seed=0)
+    obs = noisy.observe(torch.full((4000,), a))  # the noise model alone, on a known clean response
     assert abs(float(obs.mean()) / a - 1) < 0.03
     assert abs(float((obs / a).std()) - 0.3) < 0.03
+    assert float(noisy(x)) != a and float(noisy.clean(x)) == a
     with pytest.raises(ValueError, match="sigma"):
         GaussianNoise(unit, sigma=-1)

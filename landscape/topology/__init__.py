@@ -1,0 +1,34 @@
+"""Level-set and Morse signatures of tuning maps (after Wang & Ponce, NeurReps 2022).
+
+Works on any 2-D array or ``TuningMap`` (planar or spherical); never loads a model.
+
+- :mod:`~landscape.topology.domain`: the map's surface (plane, hemisphere, sphere; seam and
+  pole rules) and the missing-value rule: :func:`as_field`.
+- :mod:`~landscape.topology.contours`: loops, lines and branches of the level sets
+  (:class:`ContourSignature`, :func:`count_level_sets`, :func:`trace_level_set`).
+- :mod:`~landscape.topology.persistence`: gudhi persistence of super-level sets, Betti and
+  Euler curves, significant peaks, diagram distances (:class:`SuperlevelPersistence`,
+  :func:`diagram_distance`, :func:`distance_matrix`).
+- :mod:`~landscape.topology.signature`: both together (:class:`TopologySignature`).
+- :mod:`~landscape.topology.reliability`: bootstrap intervals and null
+  (:class:`SignatureReliability`).
+- :mod:`~landscape.topology.morse`: critical points, Morse relation, merge tree
+  (:class:`MorseAnalysis`).
+- :mod:`~landscape.topology.hierarchy`: signatures across a CNN's layers (:func:`survey`).
+- :mod:`~landscape.topology.pictures`: PNG and standalone HTML pictures.
+"""
+
+from landscape.topology.contours import ContourSignature, LevelSet, count_level_sets, trace_level_set
+from landscape.topology.domain import Domain, Field, as_field
+from landscape.topology.hierarchy import SurveyResult, survey
+from landscape.topology.morse import MergeTree, MorseAnalysis
+from landscape.topology.persistence import (SuperlevelPersistence, betti_curves, diagram_distance,
+                                            distance_matrix, superlevel_diagrams)
+from landscape.topology.reliability import SignatureReliability, phase_randomize, spatial_shuffle
+from landscape.topology.signature import SUMMARY_KEYS, TopologySignature, signature
+
+__all__ = ["ContourSignature", "Domain", "Field", "LevelSet", "MergeTree", "MorseAnalysis", "SUMMARY_KEYS",
+           "SignatureReliability", "SurveyResult", "SuperlevelPersistence", "TopologySignature", "as_field", "betti_curves",
+           "count_level_sets", "diagram_distance", "distance_matrix", "phase_randomize", "signature",
+           "spatial_shuffle", "superlevel_diagrams", "survey", "trace_level_set"]
+
