@@ -1,0 +1,85 @@
+"""Gradient-free ask/tell optimizers of latent codes.
+
+Every optimizer proposes codes with ``ask() -> (n, d)`` and learns from
+``tell(codes, scores)`` (higher is better); none of them sees a generator or a neuron. All are
+seeded through their own ``torch.Generator``, keep their tensors on their ``device``, save
+and restore their whole state (``state_dict`` / ``load_state_dict``) so a restored optimizer
+continues bit-for-bit, and list their hyper-parameters in ``config()``.
+
+========== ============= ============================================================
+name       class         what it is
+========== ============= ============================================================
+ga         GA            XDream's genetic algorithm
+cma        CMAES         full-covariance CMA-ES, fast in thousands of dimensions
+spherecma  SphereCMA     Wang & Ponce's search on the sphere of fixed code norm
+nes        NES           XDream's natural evolution strategy (isotropic, adapted radius)
+fdgd       FDGD          XDream's finite-difference gradient ascent
+========== ============= ============================================================
+
+:class:`Subspace` wraps any of them to search a given linear subspace. The white-box reference,
+:class:`~landscape.optim.gradient.GradientAscent` (Adam on the code), is not an ask/tell
+optimizer and is not built by :func:`make`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import NAN_POLICIES, Optimizer
+from .checks import parse_dtype
+from .cma import CMAES
+from .fdgd import FDGD
+from .ga import GA
+from .nes import NES
+from .sphere_cma import SphereCMA
+from .subspace import Subspace
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {"ga": GA, "cma": CMAES, "spherecma": SphereCMA, "nes": NES,
+                                          "fdgd": FDGD}
+
+__all__ = ["Optimizer", "GA", "CMAES", "SphereCMA", "NES", "FDGD", "Subspace", "OPTIMIZERS", "NAN_POLICIES",
+           "make", "names"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "GradientAscent":  # resolved on first use; it is not an ask/tell optimizer
+        from .gradient import GradientAscent
+
+        return GradientAscent
+    raise AttributeError(f"module 'landscape.optim' has no attribute {name!r}")
+
+
+def names() -> list[str]:
+    """Short names accepted by :func:`make` (and ``landscape evolve --optimizer``)."""
+    return list(OPTIMIZERS)
+
+
+def make(name: str, dim: int, **settings: Any) -> Optimizer:
+    """Build an optimizer from its short name.
+
+    Parameters
+    ----------
+    name : {"ga", "cma", "spherecma", "nes", "fdgd"}
+    dim : int
+        Code dimension.
+    **settings
+        Keyword arguments of the class (e.g. ``population=40``, ``seed=0``, ``device="cuda"``,
+        ``dtype="float64"``). ``make(**opt.config())`` rebuilds an equal optimizer.
+
+    Returns
+    -------
+    Optimizer
+    """
+    key = str(name).lower()
+    if key not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; valid names: {', '.join(OPTIMIZERS)}")
+    cls = OPTIMIZERS[key]
+    if "dtype" in settings:
+        settings["dtype"] = parse_dtype(settings["dtype"])
+    try:
+        return cls(dim, **settings)
+    except TypeError as e:
+        import inspect
+
+        valid = [p for p in inspect.signature(cls).parameters if p != "dim"]
+        raise ValueError(f"bad settings for optimizer {key!r} ({e}); valid settings: {', '.join(valid)}") from None

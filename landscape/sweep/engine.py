@@ -1,0 +1,286 @@
+"""Run a sweep on Dask: plan, skip what is done, submit the rest, collect, write the tables.
+
+Sweep folder schema (``landscape-sweep/1``)
+-------------------------------------------
+``spec.json``      the normalised spec; ``tasks.json``: every task's key and config
+``runs/<key>/``    each task's run folder (``landscape-run/1``, see :mod:`landscape.runs`)
+``results/<key>.json``  a finished task's config and table row (written by the worker)
+``table.parquet``, ``table.csv``  one row per task (:data:`landscape.sweep.table.COLUMNS`)
+``summary.csv``, ``summary.parquet``  mean normalised score per model x layer x noise x optimizer
+``summary.html``   the figure (standalone, plotly.js embedded)
+``maps/<key>/``    with [map]: ``map.npz``/``map.json`` (a TuningMap) and ``topology/`` (with [topology])
+``maps.parquet``, ``maps.csv``  with [map]: one row per unit and noise level (``MAP_COLUMNS``)
+``failures.json``  tasks that raised, with their errors (absent when none did)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .spec import SweepSpec, load_spec, plan, spec_to_dict
+from .tasks import Task
+
+SWEEP_FORMAT = "landscape-sweep/1"
+
+
+class SweepError(RuntimeError):
+    """Some tasks of a sweep failed; the others are on disk and a re-run resumes."""
+
+
+@dataclass
+class SweepResult:
+    """What a sweep produced.
+
+    Attributes
+    ----------
+    out : Path
+        The sweep folder.
+    rows : list of dict
+        The task table, one row per finished task, in spec order.
+    summary : list of dict
+        The summary table.
+    tasks : list of Task
+    n_finished_before, n_resumed, n_started : int
+        Tasks (evolutions and maps) found finished, found partly run, and started by this call.
+    failures : dict
+        key -> error text of tasks that raised.
+    files : dict
+        name -> path of each written file.
+    maps : list of dict
+        The map table (one row per unit and noise level), when the spec has a [map] table.
+    """
+
+    out: Path
+    rows: list[dict]
+    summary: list[dict]
+    tasks: list[Task]
+    n_finished_before: int
+    n_resumed: int
+    n_started: int
+    failures: dict[str, str] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+    maps: list[dict] = field(default_factory=list)
+
+    @property
+    def table(self):
+        """The task table as a ``pyarrow.Table``."""
+        from .table import to_arrow
+
+        return to_arrow(self.rows)
+
+    def to_pandas(self):
+        """The task table as a pandas DataFrame (needs pandas)."""
+        return self.table.to_pandas()
+
+    def __repr__(self) -> str:
+        return (f"SweepResult(out={str(self.out)!r}, tasks={len(self.tasks)}, finished={len(self.rows)}, "
+                f"failed={len(self.failures)})")
+
+
+def start_local_client(n_workers: int, dashboard_address: str | None = ":8787"):
+    """A ``distributed.Client`` on a new ``LocalCluster``: processes, one thread each.
+
+    Torch in each worker process uses one thread (the tasks set it too), so ``n_workers``
+    tasks run at once on ``n_workers`` cores without oversubscription.
+    """
+    from distributed import Client, LocalCluster
+
+    threads = {k: "1" for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                           dashboard_address=dashboard_address, silence_logs=logging.ERROR, env=threads)
+    return Client(cluster)
+
+
+def sweep(spec: Any, client: Any = None, *, out: str | os.PathLike | None = None, workers: int | None = None,
+          serial: bool = False, progress: bool = True, dashboard_address: str | None = ":8787",
+          raise_on_failure: bool = True) -> SweepResult:
+    """Run every task of a sweep spec on Dask and write the result tables.
+
+    Parameters
+    ----------
+    spec : path to a TOML spec, TOML text, dict, or SweepSpec
+        See :mod:`landscape.sweep.spec` for the schema. Checked in full before any task starts.
+    client : None, distributed.Client, or a scheduler address (str)
+        ``None`` starts a ``LocalCluster`` (processes, one thread each) for this call.
+    out : path or None
+        Sweep folder (default: the spec's ``sweep.out``). Must be reachable by every worker.
+    workers : int or None
+        Size of the local cluster (default: the spec's ``sweep.workers``, else the core count).
+    serial : bool
+        Run the tasks one after another in this process, without Dask (same results).
+    progress : bool
+        Show a progress bar and print the dashboard link and the summary.
+    dashboard_address : str or None
+        Where a local cluster serves its dashboard (``":0"``: any free port).
+    raise_on_failure : bool
+        Raise :class:`SweepError` after writing the tables if any task failed.
+
+    Returns
+    -------
+    SweepResult
+    """
+    from ..runs import atomic_write_json
+    from .optimizers import registered_factory
+    from .spec import plan_maps
+    from .table import SUMMARY_COLUMNS, format_summary, map_columns, normalise, summarise, write_table
+    from .worker import TaskPayload, read_result
+
+    if serial and client is not None:
+        raise ValueError("serial=True runs the tasks in this process without Dask; do not pass a client as well")
+    spec = load_spec(spec)
+    folder = out if out is not None else spec.out
+    if folder is None:
+        raise ValueError("no output folder: pass out= (command line: --out DIR) or set sweep.out in the spec")
+    folder = Path(folder).resolve()
+    tasks = plan(spec)  # raises SpecError naming the bad field before anything runs
+    maps = plan_maps(spec, tasks)
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(folder / "spec.json", {"format": SWEEP_FORMAT, "spec": spec_to_dict(spec)})
+    atomic_write_json(folder / "tasks.json", [{"key": t.key, "config": t.config} for t in tasks + maps])
+
+    rows_by_key: dict[str, dict] = {}
+    todo: list[Task] = []
+    for t in tasks + maps:
+        row = read_result(folder, t.key, t.config)
+        if row is None:
+            todo.append(t)
+        else:
+            rows_by_key[t.key] = row
+    n_resume = sum((folder / "runs" / t.key / "meta.json").is_file() for t in todo)
+    say = print if progress else (lambda *a, **k: None)
+    n_all = len(tasks) + len(maps)
+    say(f"sweep: {len(tasks)} evolutions" + (f" and {len(maps)} maps" if maps else "") + f" in {folder}: "
+        f"{len(rows_by_key)} finished earlier, {n_resume} to resume, {len(todo) - n_resume} to start")
+
+    def payload(t: Task) -> TaskPayload:
+        opt = t.config.get("optimizer")
+        return TaskPayload(t.key, t.config, str(folder), spec.device, spec.torch_threads,
+                           registered_factory(opt["algorithm"]) if opt else None)
+
+    map_keys = {m.key for m in maps}
+    evolve_todo = [payload(t) for t in todo if t.key not in map_keys]
+    map_todo = [payload(t) for t in todo if t.key in map_keys]
+    failures: dict[str, str] = {}
+    if todo:
+        from tqdm.auto import tqdm
+
+        with tqdm(total=n_all, initial=len(rows_by_key), unit="task", desc="sweep", disable=not progress,
+                  file=sys.stderr) as bar:
+            if serial:
+                _run_serial(evolve_todo, map_todo, rows_by_key, failures, bar)
+            else:
+                _run_dask(client, evolve_todo, map_todo, rows_by_key, failures, bar, say,
+                          workers or spec.workers or os.cpu_count() or 1, dashboard_address)
+
+    rows = [rows_by_key[t.key] for t in tasks if t.key in rows_by_key]
+    map_rows = [rows_by_key[t.key] for t in maps if t.key in rows_by_key]
+    normalise(rows, spec.normalise)
+    summary = summarise(rows, spec.reference_label)
+    files = dict(zip(("table.parquet", "table.csv"), write_table(rows, folder, "table")))
+    files.update(zip(("summary.parquet", "summary.csv"), write_table(summary, folder, "summary", SUMMARY_COLUMNS)))
+    if maps:
+        files.update(zip(("maps.parquet", "maps.csv"),
+                         write_table(map_rows, folder, "maps", map_columns(spec.topology is not None))))
+    if rows:
+        from .figure import write_figure
+
+        files["summary.html"] = write_figure(summary, rows, folder / "summary.html")
+    fail_path = folder / "failures.json"
+    if failures:
+        atomic_write_json(fail_path, failures)
+        files["failures.json"] = fail_path
+    elif fail_path.exists():
+        fail_path.unlink()  # an earlier call's failures were redone
+    if rows:
+        say(format_summary(summary))
+    say(f"tables: {files['table.parquet']} (+ .csv), {files['summary.csv']}"
+        + (f", {files['maps.parquet']}" if maps else "") + f"; figure: {files.get('summary.html')}")
+    n_before = n_all - len(todo)
+    result = SweepResult(folder, rows, summary, tasks, n_before, n_resume, len(todo) - n_resume, failures, files,
+                         map_rows)
+    if failures and raise_on_failure:
+        first = next(iter(failures.items()))
+        raise SweepError(f"{len(failures)} of {n_all} tasks failed (first: task {first[0]}: {first[1]}); "
+                         f"their errors are in {fail_path}. The table holds the {len(rows)} finished evolutions; "
+                         f"fix the cause and run the same spec again to finish the rest")
+    return result
+
+
+def _dashboard_line(client: Any) -> str:
+    import importlib.util
+
+    if importlib.util.find_spec("bokeh") is None:
+        return "Dask dashboard: not served (Dask's dashboard needs bokeh: pip install 'bokeh>=3.1')"
+    return f"Dask dashboard: {client.dashboard_link}"
+
+
+def _run_serial(evolve: list, maps: list, rows_by_key: dict, failures: dict, bar: Any) -> None:
+    from .worker import run_map_task, run_task
+
+    for p in evolve:
+        try:
+            rows_by_key[p.key] = run_task(p)
+        except Exception as e:  # one failing task must not stop the others
+            failures[p.key] = f"{type(e).__name__}: {e}"
+        bar.update(1)
+    for p in maps:
+        lost = [k for k in p.config["tasks"] if k not in rows_by_key]
+        try:
+            if lost:
+                raise RuntimeError(f"not mapped: evolution tasks {lost} of this unit failed")
+            rows_by_key[p.key] = run_map_task(p, [rows_by_key[k] for k in p.config["tasks"]])
+        except Exception as e:
+            failures[p.key] = f"{type(e).__name__}: {e}"
+        bar.update(1)
+
+
+def _run_dask(client: Any, evolve: list, maps: list, rows_by_key: dict, failures: dict, bar: Any, say: Any,
+              n_workers: int, dashboard_address: str | None) -> None:
+    from distributed import Client, as_completed
+
+    from .worker import run_map_task, run_task
+
+    owned: list[Any] = []
+    if client is None:
+        client = start_local_client(n_workers, dashboard_address)
+        owned = [client] + ([client.cluster] if client.cluster is not None else [])
+        say(f"sweep: started a local Dask cluster with {n_workers} worker processes")
+    elif isinstance(client, str):
+        client = Client(client)
+        owned = [client]
+    futures: dict[Any, str] = {}
+    try:
+        say(_dashboard_line(client))
+        by_key = {}
+        for p in evolve:
+            fut = client.submit(run_task, p, key=f"landscape-sweep-{p.key}", pure=False)
+            futures[fut] = p.key
+            by_key[p.key] = fut
+        for p in maps:
+            # Dask runs a map once its unit's evolutions are done and passes their rows in
+            deps = [by_key.get(k, rows_by_key.get(k)) for k in p.config["tasks"]]
+            futures[client.submit(run_map_task, p, deps, key=f"landscape-sweep-map-{p.key}", pure=False)] = p.key
+        for fut in as_completed(list(futures)):
+            key = futures[fut]
+            if fut.status == "finished":
+                rows_by_key[key] = fut.result()
+            elif fut.status == "cancelled":
+                failures[key] = "cancelled before it finished"
+            else:
+                e = fut.exception()
+                failures[key] = f"{type(e).__name__}: {e}"
+            fut.release()
+            bar.update(1)
+    except BaseException:
+        for fut in futures:
+            fut.cancel()
+        raise
+    finally:
+        for obj in owned:
+            obj.close()

@@ -1,0 +1,308 @@
+"""What runs on a sweep worker: one task, with models cached in the worker process.
+
+Models, generators and reference images are loaded on a worker's first task that needs
+them and kept in a module-level cache for the worker's life, so a sweep of a thousand tasks
+over one model loads it once per worker. The cache is keyed by thread as well: a
+:class:`~landscape.units.CNNUnit` reads its layer through a forward hook on the shared
+model, and two threads running one model at once would read each other's activations.
+Workers here run one thread each (``LocalCluster(threads_per_worker=1)``; on other clusters
+start workers with ``--nthreads 1``), so each model loads once per worker.
+
+A task is idempotent: a finished task leaves ``results/<key>.json`` and returns it when run
+again; an unfinished one resumes its run folder ``runs/<key>`` exactly (see
+:func:`landscape.runs.evolve`). A lock file per task (``runs/<key>.lock``, ``fcntl.flock``,
+released by the kernel when a process dies) keeps two workers from running the same task at
+once, e.g. when the scheduler believes a slow worker died and reschedules its task. (POSIX
+only: on Windows there is no flock, and only the scheduler keeps a task from running twice.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+#: format of ``results/<key>.json``
+RESULT_FORMAT = "landscape-sweep-result/1"
+
+_CACHE: dict[tuple, Any] = {}
+_LOADS: dict[tuple, int] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class TaskPayload:
+    """Everything a worker needs for one task.
+
+    Attributes
+    ----------
+    key, config : the task (see :class:`landscape.sweep.tasks.Task`)
+    out : absolute path of the sweep folder (shared by all workers)
+    device : "auto", "cpu", "cuda", ...
+    torch_threads : threads torch may use in this task
+    factory : registered optimizer factory, or None for :func:`landscape.optim.make`
+    """
+
+    key: str
+    config: dict
+    out: str
+    device: str = "auto"
+    torch_threads: int = 1
+    factory: Callable[..., Any] | None = None
+
+
+def _cached(kind: str, name: str, device: str, load: Callable[[], Any]) -> Any:
+    k = (threading.get_ident(), kind, name, device)
+    with _CACHE_LOCK:
+        if k in _CACHE:
+            return _CACHE[k]
+    obj = load()
+    with _CACHE_LOCK:
+        _CACHE.setdefault(k, obj)
+        _LOADS[(kind, name, device)] = _LOADS.get((kind, name, device), 0) + 1
+        return _CACHE[k]
+
+
+def cached_zoo(name: str, device: str) -> Any:
+    """``zoo.load(name, device)``, once per worker thread."""
+    from .. import zoo
+
+    return _cached("zoo", name, device, lambda: zoo.load(name, device=device))
+
+
+def cached_references(source: str) -> tuple[Any, list[str]]:
+    """Reference images ``(N, 3, 224, 224)`` and their names, once per worker thread."""
+    from ..references import reference_images
+
+    return _cached("references", source, "cpu", lambda: reference_images(None if source == "skimage" else source))
+
+
+def cache_info() -> dict[str, int]:
+    """How many times each (kind, name, device) was loaded in this process: ``{"zoo:name@device": n}``."""
+    with _CACHE_LOCK:
+        return {f"{k}:{n}@{d}": c for (k, n, d), c in _LOADS.items()}
+
+
+def clear_cache() -> None:
+    """Forget every cached model (frees memory; the next task loads again)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+        _LOADS.clear()
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def worker_name() -> str:
+    """The Dask worker's address, or ``host:pid`` outside Dask."""
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().address)
+    except (ImportError, ValueError):
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@contextlib.contextmanager
+def task_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (blocking) for the duration."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as f:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no flock; Dask then relies on the scheduler alone
+            yield
+            return
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def result_path(out: str | os.PathLike, key: str) -> Path:
+    return Path(out) / "results" / f"{key}.json"
+
+
+def read_result(out: str | os.PathLike, key: str, config: dict) -> dict | None:
+    """The stored row of a finished task, or None if it has not finished (or its config differs)."""
+    p = result_path(out, key)
+    if not p.is_file():
+        return None
+    try:
+        rec = json.loads(p.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None  # written atomically, so this is a foreign or damaged file: redo the task
+    if rec.get("format") != RESULT_FORMAT or rec.get("config") != json.loads(json.dumps(config)):
+        return None
+    return rec["row"]
+
+
+def committed_generations(run_dir: Path) -> int:
+    """Number of generations a run folder holds that a resume keeps (0 for none)."""
+    from ..runs import _checkpoint_generation
+
+    g = _checkpoint_generation(run_dir)
+    return 0 if g is None else g + 1
+
+
+@contextlib.contextmanager
+def _task_context(payload: TaskPayload) -> Iterator[None]:
+    """Torch threads as the payload says, and the task's lock, for the duration."""
+    import torch
+
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(payload.torch_threads)
+    try:
+        with task_lock(Path(payload.out) / "runs" / f"{payload.key}.lock"):
+            yield
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _finish(payload: TaskPayload, row: dict, t0: float) -> dict:
+    from ..runs import atomic_write_json
+
+    row.update({"task_time_s": time.perf_counter() - t0, "cpu_time_s": time.process_time() - row.pop("_cpu0"),
+                "worker": worker_name(), "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    atomic_write_json(result_path(payload.out, payload.key),
+                      {"format": RESULT_FORMAT, "key": payload.key, "config": payload.config, "row": row})
+    return row
+
+
+def run_task(payload: TaskPayload) -> dict:
+    """Run (or finish, or just read back) one evolution task and return its table row.
+
+    The row's columns are those of :data:`landscape.sweep.table.COLUMNS` except
+    ``normalised_score``, which needs every task of the unit.
+    """
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    cfg = payload.config
+    done = read_result(payload.out, payload.key, cfg)
+    if done is not None:
+        return done
+    from ..commands.evolve import build_unit
+    from ..references import relative_activation
+    from ..runs import evolve
+    from .optimizers import make_optimizer
+    from .tasks import unit_id
+
+    with _task_context(payload):
+        done = read_result(payload.out, payload.key, cfg)  # finished elsewhere while we waited
+        if done is not None:
+            return done
+        device = resolve_device(payload.device)
+        generator = cached_zoo(cfg["generator"], device)
+        model = cached_zoo(cfg["model"], device)
+        unit = build_unit(cfg["model"], cfg["layer"], cfg["channel"], cfg["position"], cfg["noise"], cfg["seed"],
+                          device, model=model)
+        opt = cfg["optimizer"]
+        optimizer = make_optimizer(opt["algorithm"], generator.dim, seed=cfg["seed"], device=device,
+                                   settings=opt["settings"], factory=payload.factory)
+        run_dir = Path(payload.out) / "runs" / payload.key
+        resume = (run_dir / "meta.json").is_file()
+        resumed_from = committed_generations(run_dir) if resume else 0
+        run = evolve(generator, unit, optimizer, cfg["budget"], out=run_dir, seed=cfg["seed"], resume=resume,
+                     init=cfg["init"], progress=False)
+        refs, ref_names = cached_references(cfg["references"])
+        best_clean = float(run.best_score) if run.clean_scores is not None else float("nan")
+        ratio, best_ref, i = relative_activation(best_clean, unit, refs)
+        row = {
+            "key": payload.key, "generator": cfg["generator"], "model": cfg["model"], "layer": cfg["layer"],
+            "channel": int(cfg["channel"]), "position": cfg["position"], "unit": unit_id(cfg),
+            "noise": cfg["noise"], "optimizer": opt["label"], "algorithm": opt["algorithm"],
+            "settings": json.dumps(opt["settings"], sort_keys=True), "seed": int(cfg["seed"]),
+            "budget": int(cfg["budget"]), "evaluations": int(sum(len(s) for s in run.gen_scores)),
+            "generations": int(run.n_generations), "best_score": float(run.all_scores.max()),
+            "best_clean_score": best_clean, "best_reference_score": float(best_ref),
+            "best_reference_image": ref_names[i], "relative_activation": float(ratio),
+            "run_dir": f"runs/{payload.key}", "status": str(run.meta.get("status")),
+            "wall_time_s": float(run.wall_time.sum()), "resumed_from_generation": int(resumed_from), "_cpu0": cpu0,
+        }
+        return _finish(payload, row, t0)
+
+
+def best_row(rows: list[dict]) -> dict:
+    """The row with the highest best clean score (the first such row on ties; NaN ranks last)."""
+    def score(r: dict) -> float:
+        s = r["best_clean_score"]
+        return -float("inf") if s is None or s != s else s
+
+    best = rows[0]
+    for r in rows[1:]:
+        if score(r) > score(best):
+            best = r
+    return best
+
+
+def run_map_task(payload: TaskPayload, rows: list[dict]) -> dict:
+    """Map a unit around its best evolution (and take the map's topological signature).
+
+    Parameters
+    ----------
+    payload : TaskPayload
+        ``config`` holds the unit, ``map`` and ``topology`` settings and the evolution keys.
+    rows : list of dict
+        Table rows of the unit's evolution tasks (Dask passes them in once they finish).
+
+    Returns
+    -------
+    row : dict with the columns of :data:`landscape.sweep.table.MAP_COLUMNS`
+    """
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    cfg = payload.config
+    done = read_result(payload.out, payload.key, cfg)
+    if done is not None:
+        return done
+    from ..commands.evolve import build_unit
+    from ..maps import map_from_run
+    from ..runs import Run
+    from .tasks import unit_id
+
+    with _task_context(payload):
+        done = read_result(payload.out, payload.key, cfg)
+        if done is not None:
+            return done
+        by_key = {r["key"]: r for r in rows}
+        missing = [k for k in cfg["tasks"] if k not in by_key]
+        if missing:
+            raise ValueError(f"map task {payload.key} lacks the rows of evolution tasks {missing}")
+        src = best_row([by_key[k] for k in cfg["tasks"]])
+        device = resolve_device(payload.device)
+        generator = cached_zoo(cfg["generator"], device)
+        model = cached_zoo(cfg["model"], device)
+        unit = build_unit(cfg["model"], cfg["layer"], cfg["channel"], cfg["position"], cfg["noise"], src["seed"],
+                          device, model=model)
+        m = cfg["map"]
+        run = Run.load(Path(payload.out) / src["run_dir"])
+        tmap = map_from_run(run, generator, unit, axes=m["axes"], grid=m["grid"], seed=m["seed"],
+                            reps=m["reps"] if unit.noisy else None, progress=False)
+        map_dir = Path(payload.out) / "maps" / payload.key
+        tmap.save(map_dir / "map")
+        peak = tmap.peak()
+        row = {"key": payload.key, "generator": cfg["generator"], "model": cfg["model"], "layer": cfg["layer"],
+               "channel": int(cfg["channel"]), "position": cfg["position"], "unit": unit_id(cfg),
+               "noise": cfg["noise"], "source_key": src["key"], "source_optimizer": src["optimizer"],
+               "source_seed": int(src["seed"]), "source_best_clean_score": src["best_clean_score"],
+               "map_kind": tmap.kind, "map_axes": str(m["axes"]), "map_grid": str(m["grid"]),
+               "map_dir": f"maps/{payload.key}", "peak_value": peak["value"], "peak_row": peak["row"],
+               "peak_col": peak["col"], "_cpu0": cpu0}
+        if cfg["topology"] is not None:
+            from ..topology import TopologySignature
+
+            sig = TopologySignature(**cfg["topology"]).fit(tmap)
+            sig.save(map_dir / "topology")
+            row.update({f"topology_{k}": float(v) for k, v in sig.summary_.items()})
+        return _finish(payload, row, t0)
