@@ -83,3 +83,12 @@ def make(name: str, dim: int, **settings: Any) -> Optimizer:
 
         valid = [p for p in inspect.signature(cls).parameters if p != "dim"]
         raise ValueError(f"bad settings for optimizer {key!r} ({e}); valid settings: {', '.join(valid)}") from None
+
+
+def __getattr__(name: str) -> Any:
+    # GradientAscent needs a differentiable generator and unit; keep it out of the eager imports
+    if name == "GradientAscent":
+        from .gradient import GradientAscent
+
+        return GradientAscent
+    raise AttributeError(f"module 'landscape.optim' has no attribute {name!r}")
