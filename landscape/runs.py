@@ -419,7 +419,6 @@ def evolve(generator: Generator, unit: Unit, optimizer: Optimizer, budget: int, 
             raise RunError(f"cannot create the run folder {out}: {e}") from e
     atomic_write_json(meta_path, meta)
 
-    n_gen_est = None
     bar = None
     if progress:
         from tqdm.auto import tqdm

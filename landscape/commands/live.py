@@ -12,21 +12,13 @@ import json
 import sys
 from pathlib import Path
 
+from .evolve import _setting  # the same key=value optimizer settings as `landscape evolve`
+
 #: options saved in meta.json so that --resume rebuilds the same experiment
 SAVED = ("generator", "optimizer", "settings", "budget", "seed", "init", "device", "transport", "host", "port",
          "channels", "n_channels", "repeats", "missing", "max_requeue", "timeout", "poll", "settle", "references",
          "n_references", "simulate", "rig_model", "rig_layer", "rig_channels", "rig_scale", "rig_seed", "rig_drop",
          "rig_delay", "rig_crash", "rig_format")
-
-
-def _setting(text: str) -> tuple[str, object]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"optimizer setting {text!r} must look like key=value")
-    k, v = text.split("=", 1)
-    try:
-        return k, json.loads(v)
-    except json.JSONDecodeError:
-        return k, v
 
 
 def register(sub: argparse._SubParsersAction) -> None:
