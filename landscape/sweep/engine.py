@@ -89,11 +89,16 @@ def start_local_client(n_workers: int, dashboard_address: str | None = ":8787"):
     Torch in each worker process uses one thread (the tasks set it too), so ``n_workers``
     tasks run at once on ``n_workers`` cores without oversubscription.
     """
+    import dask
     from distributed import Client, LocalCluster
 
     threads = {k: "1" for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                           dashboard_address=dashboard_address, silence_logs=logging.ERROR, env=threads)
+    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_ in its workers; any value of it switches off
+    # glibc's adaptive mmap threshold, so every large tensor is mmapped and zero-filled anew:
+    # the same generator renders took 40-70% more CPU in such a process (benchmarks/sweep.py).
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                               dashboard_address=dashboard_address, silence_logs=logging.ERROR, env=threads)
     return Client(cluster)
 
 
