@@ -1,7 +1,7 @@
 """Sweep throughput: the same sweep serially, on 1 Dask worker and on 2, and Dask's per-task overhead.
 
     python benchmarks/sweep.py                 # 32 tasks (4 channels x 2 optimizers x 4 seeds), budget 200
-    python benchmarks/sweep.py --budget 100 --repeats 3   # alternate 1 and 2 workers three times
+    python benchmarks/sweep.py --budget 100 --repeats 5   # alternate 1 and 2 workers five times
 
 Prints one table: wall time, tasks per second and speed-up over 1 worker for each mode, then
 the scheduling overhead per task (a no-op task's round trip through the scheduler, and the
@@ -62,14 +62,19 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=200, help="evaluations per task (default: %(default)s)")
     ap.add_argument("--seeds", type=int, default=4)
     ap.add_argument("--channels", type=int, default=4)
-    ap.add_argument("--repeats", type=int, default=1,
+    ap.add_argument("--repeats", type=int, default=3,
                     help="alternate 1-worker and 2-worker sweeps this many times (default: %(default)s)")
     ap.add_argument("--noop-tasks", type=int, default=400, help="no-op tasks timed for the overhead")
     ap.add_argument("--skip-serial", action="store_true")
     args = ap.parse_args()
 
+    import logging
+
     import torch
     from distributed import wait
+
+    # the scheduler lives in this process; its INFO lines at cluster shutdown would bury the table
+    logging.getLogger("distributed").setLevel(logging.ERROR)
 
     from landscape.sweep import start_local_client
     from landscape.sweep.worker import cached_references, cached_zoo
@@ -92,10 +97,12 @@ def main() -> None:
     try:
         for n, client in clients.items():
             # load models inside each worker's task thread, where tasks will find them, then run
-            # a small sweep so that every code path is warm before timing
+            # a full-budget sweep of two tasks per worker, so that every code path is warm and each
+            # worker's memory arenas have grown to their working size before timing (the first
+            # full-size sweep on a fresh worker pays ~40% more CPU time in page faults)
             wait([client.submit(_warm, "digiface-dcgan64", "resnet20-cifar10", workers=[a], pure=False,
                                 allow_other_workers=False) for a in client.scheduler_info()["workers"]])
-            timed_sweep(make_spec(20, n, 1), client, tmp / f"warm{n}")
+            timed_sweep(make_spec(args.budget, n, 1), client, tmp / f"warm{n}")
         # alternate the two, so that a change of the machine's load hits both alike
         pairs = []
         for rep in range(args.repeats):

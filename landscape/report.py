@@ -85,9 +85,8 @@ def build_report(run_dir: str | Path, maps: Sequence[str | Path] | None = None, 
 
     fig = go.Figure([go.Scatter(y=run.best_per_generation(), name="best (observed)"),
                      go.Scatter(y=run.mean_per_generation(), name="mean (observed)")])
-    clean = run.clean_scores
-    if clean is not None and run.meta.get("unit", {}).get("noise"):
-        fig.add_trace(go.Scatter(y=np.nanmax(clean, axis=1), name="best (clean)", line=dict(dash="dot")))
+    if run.has_clean_scores and run.meta.get("unit", {}).get("noise"):
+        fig.add_trace(go.Scatter(y=run.best_clean_per_generation(), name="best (clean)", line=dict(dash="dot")))
     fig.update_layout(title="score per generation", xaxis_title="generation", yaxis_title="score", height=380)
     parts.append("<h2>Scores</h2>" + fig.to_html(full_html=False, include_plotlyjs=False))
 

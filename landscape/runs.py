@@ -185,6 +185,11 @@ class Run:
         return None if c.size == 0 or np.all(np.isnan(c)) else c
 
     @property
+    def has_clean_scores(self) -> bool:
+        """Whether the unit reported noise-free scores (works with any population sizes)."""
+        return any(c.size and not np.all(np.isnan(c)) for c in self.gen_clean)
+
+    @property
     def all_codes(self) -> np.ndarray:
         """(N, d) every evaluated code, in order."""
         return np.concatenate(self.gen_codes) if self.gen_codes else np.zeros((0, 0), np.float32)
@@ -232,6 +237,10 @@ class Run:
     def best_per_generation(self) -> np.ndarray:
         """(n_gen,) the best observed score of each generation."""
         return np.array([np.nanmax(s) for s in self.gen_scores])
+
+    def best_clean_per_generation(self) -> np.ndarray:
+        """(n_gen,) the best noise-free score of each generation (NaN where there is none)."""
+        return np.array([np.nanmax(c) if c.size and not np.all(np.isnan(c)) else np.nan for c in self.gen_clean])
 
     def mean_per_generation(self) -> np.ndarray:
         """(n_gen,) the mean observed score of each generation."""

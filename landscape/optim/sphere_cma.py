@@ -34,8 +34,9 @@ class SphereCMA(Optimizer):
     population : int >= 1
         Samples around the centre per generation (default 40); each generation also scores
         the centre itself, so it has ``population + 1`` codes.
-    select : int in [1, population]
-        How many of the best samples enter the weighted mean (default 20).
+    select : int in [1, population] or None
+        How many of the best samples enter the weighted mean (default ``None``: half the
+        population, rounded up; 20 of the default 40).
     learning_rate : float > 0
         SLERP parameter from the old centre (0) to the projected mean (1); default 1.5.
     radius : float > 0 or None
@@ -62,7 +63,7 @@ class SphereCMA(Optimizer):
 
     name = "spherecma"
 
-    def __init__(self, dim: int, population: int = 40, select: int = 20, learning_rate: float = 1.5,
+    def __init__(self, dim: int, population: int = 40, select: int | None = None, learning_rate: float = 1.5,
                  radius: float | None = None, initial_angle: float = 50.0, final_angle: float = 7.33,
                  schedule_generations: int = 75, init_codes: Any = None, *, seed: int | None = None,
                  device: str | torch.device | None = None, dtype: torch.dtype = torch.float32,
@@ -71,7 +72,8 @@ class SphereCMA(Optimizer):
         if self.dim < 2:
             raise ValueError(f"SphereCMA needs dim >= 2 (a sphere with a tangent plane), got {dim}")
         self.population = check_int("population", population, 1)
-        self.select = check_int("select", select, 1, self.population)
+        self.select = check_int("select", (self.population + 1) // 2 if select is None else select, 1,
+                                self.population)
         self.learning_rate = check_float("learning_rate", learning_rate, 0.0, low_open=True)
         self.radius = None if radius is None else check_float("radius", radius, 0.0, low_open=True)
         self.initial_angle = check_float("initial_angle", initial_angle, 0.0, 180.0, low_open=True, high_open=True)

@@ -217,7 +217,7 @@ def run_task(payload: TaskPayload) -> dict:
         run = evolve(generator, unit, optimizer, cfg["budget"], out=run_dir, seed=cfg["seed"], resume=resume,
                      init=cfg["init"], progress=False)
         refs, ref_names = cached_references(cfg["references"])
-        best_clean = float(run.best_score) if run.clean_scores is not None else float("nan")
+        best_clean = float(run.best_score) if run.has_clean_scores else float("nan")
         ratio, best_ref, i = relative_activation(best_clean, unit, refs)
         row = {
             "key": payload.key, "generator": cfg["generator"], "model": cfg["model"], "layer": cfg["layer"],

@@ -191,3 +191,28 @@ def test_bad_budget_and_dimension(tmp_path, gen_unit):
         evolve(G, unit, LocalSearch(100), budget=0, out=tmp_path / "x")
     with pytest.raises(ValueError, match="dim 50"):
         evolve(G, unit, LocalSearch(50), budget=10, out=tmp_path / "x")
+
+
+class Growing(LocalSearch):
+    """Asks one more code each generation: ragged populations, as SphereCMA's (it adds its mean)."""
+
+    def ask(self):
+        n = self.pop + self.generation
+        return self.mean + self.step * torch.randn(n, self.dim, generator=self.rng)
+
+
+def test_ragged_populations_keep_every_view_but_the_stacked_ones(tmp_path, gen_unit):
+    from landscape.report import build_report
+
+    G, cnn = gen_unit
+    run = evolve(G, PoissonNoise(cnn, scale=20, seed=0), Growing(100, seed=3), budget=27, out=tmp_path / "r",
+                 progress=False)
+    assert [len(s) for s in run.gen_scores] == [8, 9, 10]
+    with pytest.raises(ValueError, match="population sizes differ"):
+        run.clean_scores
+    assert run.has_clean_scores and run.all_codes.shape == (27, 100)
+    best = run.best_clean_per_generation()
+    assert best.shape == (3,) and best.max() == pytest.approx(run.best_score)
+    assert best[0] == pytest.approx(np.nanmax(run.gen_clean[0]))
+    html = build_report(tmp_path / "r").read_text()
+    assert "best (clean)" in html

@@ -141,3 +141,18 @@ def test_example_spec_parses_from_toml():
     assert {t.config["optimizer"]["label"] for t in tasks} == {"ga", "cma", "spherecma"}
     text = EXAMPLE.read_text()
     assert [t.key for t in plan(load_spec(text))] == [t.key for t in tasks]  # TOML text works too
+
+
+def test_actmax_example_names_real_layers_and_valid_settings():
+    """The cluster-sized example needs weights this machine lacks, so check it piece by piece."""
+    from landscape.models.imagenet import build_imagenet_classifier
+    from landscape.sweep.optimizers import make_optimizer
+    from landscape.units import layers
+
+    spec = load_spec(EXAMPLE.parent / "sweep_actmax.toml")
+    (grp,) = spec.units
+    assert set(grp.layers) <= set(layers(build_imagenet_classifier("alexnet")))
+    n = len(grp.layers) * grp.channels[1] * len(spec.optimizers) * len(spec.seeds) * len(spec.noise)
+    assert n == 7 * 10 * 5 * 5 * 3 and spec.budget == 3000
+    for o in spec.optimizers:  # DeePSiM fc6 codes are 4096-d
+        make_optimizer(o.algorithm, 4096, seed=0, device="cpu", settings=o.settings)

@@ -266,3 +266,17 @@ def test_cli_serial_sweep(tmp_path, capsys):
     rows = read_table(tmp_path / "o" / "table.parquet")
     assert [r["channel"] for r in rows] == [1, 2] and all(r["normalised_score"] == 1.0 for r in rows)
     assert not any(math.isnan(r["relative_activation"]) for r in rows)
+
+
+def test_spherecma_tasks_with_ragged_populations(tmp_path):
+    """SphereCMA scores its mean beside its samples, so its generations differ in size."""
+    spec = {"sweep": {"budget": 41, "seeds": [0], "noise": ["poisson:20"]},
+            "units": [{"model": "resnet20-cifar10", "layers": ["layer3"], "channels": [5]}],
+            "optimizers": {"spherecma": {"population": 10}, "ga": {"population": 10}}}
+    res = sweep(spec, out=tmp_path, serial=True, progress=False)
+    assert not res.failures and len(res.rows) == 2
+    sphere = next(r for r in res.rows if r["optimizer"] == "spherecma")
+    # whole generations: 10, then 11 a generation, until the budget is reached
+    assert sphere["evaluations"] == 43 and sphere["generations"] == 4
+    assert not math.isnan(sphere["best_clean_score"])
+    assert {r["optimizer"] for r in res.rows if r["normalised_score"] == 1.0}
