@@ -99,7 +99,6 @@ def anchor_full(G, z, D, n_cols=None):
 def make_generator(name: str, device: str):
     from landscape import zoo
     from landscape.generators import Generator, caffe_bgr_to_unit
-    from landscape.models.deepsim import DeePSiMGenerator
 
     if name == "digiface":
         G = zoo.load("digiface-dcgan64", device=device)

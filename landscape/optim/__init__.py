@@ -42,7 +42,9 @@ __all__ = ["Optimizer", "GA", "CMAES", "SphereCMA", "NES", "FDGD", "Subspace", "
 
 
 def __getattr__(name: str) -> Any:
-    if name == "GradientAscent":  # resolved on first use; it is not an ask/tell optimizer
+    # GradientAscent needs a differentiable generator and unit, and is not an ask/tell
+    # optimizer: resolve it on first use rather than importing it eagerly
+    if name == "GradientAscent":
         from .gradient import GradientAscent
 
         return GradientAscent
@@ -83,12 +85,3 @@ def make(name: str, dim: int, **settings: Any) -> Optimizer:
 
         valid = [p for p in inspect.signature(cls).parameters if p != "dim"]
         raise ValueError(f"bad settings for optimizer {key!r} ({e}); valid settings: {', '.join(valid)}") from None
-
-
-def __getattr__(name: str) -> Any:
-    # GradientAscent needs a differentiable generator and unit; keep it out of the eager imports
-    if name == "GradientAscent":
-        from .gradient import GradientAscent
-
-        return GradientAscent
-    raise AttributeError(f"module 'landscape.optim' has no attribute {name!r}")

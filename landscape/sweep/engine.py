@@ -15,7 +15,6 @@ Sweep folder schema (``landscape-sweep/1``)
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .spec import SweepSpec, load_spec, plan, spec_to_dict
+from .spec import load_spec, plan, spec_to_dict
 from .tasks import Task
 
 SWEEP_FORMAT = "landscape-sweep/1"

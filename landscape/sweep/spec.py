@@ -232,7 +232,7 @@ def load_spec(source: Any) -> SweepSpec:
         for reserved in ("seed", "device", "dim"):
             if reserved in settings:
                 raise SpecError(f"optimizers.{label}.{reserved}",
-                                f"is set by the sweep (seeds come from sweep.seeds, device from sweep.device)")
+                                "is set by the sweep (seeds come from sweep.seeds, device from sweep.device)")
         optimizers.append(OptimizerSpec(str(label), algorithm, settings))
 
     ref = s.get("reference_optimizer")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch  # noqa: F401  (imported once here, inherited by every forked experiment)
 
-import landscape.live.experiment  # noqa: F401
+import landscape.live.experiment  # noqa: F401  (pyflakes: preloaded for the forked experiments)
 from landscape import optim, zoo
 
 
