@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="how values are kept in [0, 1] (default: %(default)s)")
     p.add_argument("--no-decorrelate", action="store_true", help="optimise RGB directly")
     p.add_argument("--no-transforms", action="store_true", help="no random jitter/scale/rotation")
+    p.add_argument("--no-redirect-relu", action="store_true",
+                   help="plain ReLU gradients (by default a unit silent for the start still gets lucid's "
+                        "redirected gradient)")
     p.add_argument("--references", default=None, metavar="SOURCE",
                    help="also score natural images: 'skimage' (scikit-image's photographs) or a folder")
     p.add_argument("--seed", type=int, default=0)
@@ -69,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         images, history = featviz.render(model, objective, param=param,
                                          transforms=None if args.no_transforms else "default",
                                          steps=args.steps, lr=args.lr, seed=args.seed, device=device,
-                                         progress=True)
+                                         redirect_relu=not args.no_redirect_relu, progress=True)
     except IndexError as e:  # channel or position out of range: bad input, reported as such
         raise ValueError(str(e)) from e
     final = featviz.evaluate(model, target, images)

@@ -149,13 +149,46 @@ def test_bad_inputs_raise_clear_errors(resnet20):
         render(resnet20, channel("layer3", 0), steps=2, transforms="heavy")
 
 
-def test_a_unit_silent_for_the_start_raises_instead_of_returning_noise():
-    net = nn.Sequential(OrderedDict(conv=nn.Conv2d(3, 1, 3), relu=nn.ReLU()))
+def _biased_net(bias: float) -> nn.Module:
+    """relu(sum of a 3x3 patch + bias): responds only to images brighter than -bias / 27."""
+    net = nn.Sequential(OrderedDict(conv=nn.Conv2d(3, 1, 3), relu=nn.ReLU(inplace=True)))
     with torch.no_grad():
-        net.conv.weight.fill_(0.01)
-        net.conv.bias.fill_(-100.0)  # dead for every image in [0, 1]
+        net.conv.weight.fill_(1.0)
+        net.conv.bias.fill_(bias)
+    return net
+
+
+def test_a_dead_unit_raises_instead_of_returning_noise():
+    net = _biased_net(-100.0)  # dead for every image in [0, 1]
     with pytest.raises(RuntimeError, match="zero gradient"):
+        render(net, channel("relu", 0), size=16, steps=30, redirect_relu=False)
+    with pytest.raises(RuntimeError, match="never responded"):
         render(net, channel("relu", 0), size=16, steps=30)
+
+
+def test_redirected_relu_starts_a_unit_silent_for_the_grey_start():
+    net = _biased_net(-20.0)  # silent for the grey start (27 x 0.5 < 20), driven by bright images
+    obj = channel("relu", 0)
+    with pytest.raises(RuntimeError, match="Try redirect_relu=True"):
+        render(net, obj, size=16, steps=30, redirect_relu=False, transforms=None)
+    images, history = render(net, obj, size=16, steps=60, transforms=None)
+    assert history[0, 0] == 0 and history[-1, 0] > 0.5  # it responds, and climbs towards 7 (a white image)
+    assert history[-1, 0] > history[-10, 0]
+    assert float(evaluate(net, obj, images)) == pytest.approx(history[-1, 0], rel=0.05)
+    assert type(net.relu).forward is nn.ReLU.forward and "forward" not in vars(net.relu)  # unpatched
+
+
+def test_redirected_relu_gradient_matches_lucid():
+    from landscape.featviz.relu import RedirectedReLU
+
+    x = torch.tensor([[-1.0, -2.0, 3.0], [-1.0, -2.0, -3.0]], requires_grad=True)
+    y = RedirectedReLU.apply(x)
+    assert torch.equal(y, torch.relu(x))
+    g = torch.tensor([[1.0, -1.0, 2.0], [1.0, -1.0, 2.0]])
+    (gx,) = torch.autograd.grad(y, x, g)
+    # row 0: the ReLU passes a gradient (x = 3), so the true one; row 1: nothing passes, so the
+    # gradient is redirected, except where descent (-g) would push a negative input lower
+    assert torch.equal(gx, torch.tensor([[0.0, 0.0, 2.0], [0.0, -1.0, 0.0]]))
 
 
 def test_render_runs_under_a_callers_no_grad():
