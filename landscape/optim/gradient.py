@@ -12,6 +12,12 @@ Defaults, and why
   optimum than one. If ``generator`` has a ``sample(n, seed=...)`` method (a
   :class:`landscape.generators.Generator` does) the starts are drawn from its prior;
   otherwise from ``N(0, init_scale^2 I)``; or pass ``init_codes`` to :meth:`GradientAscent.run`.
+* **Starts chosen from a pool.** A unit behind a ReLU is silent for many images (for ResNet-20
+  layer3 channel 5, 72 % of DigiFace prior samples), and a silent start has an exactly zero
+  gradient, so it never moves: with 8 plain prior starts, 6 of 8 restarts stayed at 0 and the
+  "reference" ended 31 % below CMA-ES. The starts are therefore the ``restarts`` best of
+  ``init_pool * restarts`` prior samples (16 x 8 = 128 forward passes, under 3 % of the
+  ascent's cost); ``init_pool=1`` takes plain prior samples.
 * **Step size relative to the code scale.** ``lr`` is measured in units of the starting codes'
   root-mean-square coordinate, so one setting serves a DCGAN prior (coordinates ~1) and a
   DeePSiM fc6 prior (coordinates of a few units) alike. The default 0.2 was chosen on
@@ -69,6 +75,9 @@ class GradientAscent:
         If set, codes are kept on the sphere of this radius (see the module notes).
     init_scale : float
         Standard deviation of the starting codes when ``generator`` has no ``sample`` method.
+    init_pool : int >= 1
+        The starts are the ``restarts`` best-scoring of ``init_pool * restarts`` prior samples
+        (see the module notes); 1 takes the prior samples as they come.
     anneal : bool
         Cosine-anneal the step size to 1 % of ``lr`` over the run.
     batch_size : int or None
@@ -86,7 +95,8 @@ class GradientAscent:
     final_codes_ : (restarts, d) tensor
         Each restart's code after the last step.
     n_evaluations_ : int
-        Codes scored (``restarts * (steps + 1)``), for comparisons at equal budget.
+        Codes scored (``restarts * (steps + 1)`` plus the start pool), for comparisons at equal
+        budget.
     """
 
     name = "gradient"
@@ -95,13 +105,13 @@ class GradientAscent:
                  objective: Callable[[torch.Tensor], torch.Tensor], dim: int, *, lr: float = 0.2,
                  steps: int = 200, restarts: int = 8, seed: int | None = None,
                  device: str | torch.device | None = None, code_norm: float | None = None,
-                 init_scale: float = 1.0, anneal: bool = True, batch_size: int | None = None,
-                 progress: bool = False) -> None:
+                 init_scale: float = 1.0, init_pool: int = 16, anneal: bool = True,
+                 batch_size: int | None = None, progress: bool = False) -> None:
         if not callable(generator) or not callable(objective):
             raise TypeError("generator and objective must be callables: codes -> images and images -> scores")
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
             raise ValueError(f"dim must be a positive integer, got {dim!r}")
-        for label, value in (("steps", steps), ("restarts", restarts)):
+        for label, value in (("steps", steps), ("restarts", restarts), ("init_pool", init_pool)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{label} must be a positive integer, got {value!r}")
         if not lr > 0:
@@ -124,6 +134,7 @@ class GradientAscent:
         self.device = torch.device(device) if device is not None else torch.device("cpu")
         self.code_norm = float(code_norm) if code_norm is not None else None
         self.init_scale = float(init_scale)
+        self.init_pool = int(init_pool)
         self.anneal = bool(anneal)
         self.batch_size = int(batch_size) if batch_size is not None else None
         self.progress = bool(progress)
@@ -132,15 +143,27 @@ class GradientAscent:
 
     # -- starting points ------------------------------------------------------------------
     def initial_codes(self) -> torch.Tensor:
-        """The starting codes, ``(restarts, d)``: from the generator's prior when it has a
-        ``sample`` method, else ``N(0, init_scale^2 I)``; projected to ``code_norm`` if set."""
+        """The starting codes, ``(restarts, d)``: the best-scoring ``restarts`` of
+        ``init_pool * restarts`` draws from the generator's prior when it has a ``sample``
+        method, else from ``N(0, init_scale^2 I)`` (projected to ``code_norm`` if set)."""
+        n = self.restarts * self.init_pool
         sample = getattr(self.generator, "sample", None)
         if callable(sample):
             sub_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=self.rng))
-            codes = torch.as_tensor(sample(self.restarts, seed=sub_seed)).float()
+            codes = torch.as_tensor(sample(n, seed=sub_seed)).float()
         else:
-            codes = torch.randn(self.restarts, self.dim, generator=self.rng) * self.init_scale
-        return codes.to(self.device)
+            codes = torch.randn(n, self.dim, generator=self.rng) * self.init_scale
+        codes = self._project(codes.to(self.device))
+        self.n_pool_evaluations_ = 0
+        if self.init_pool == 1:
+            return codes
+        chunk = self.batch_size or self.restarts
+        with torch.no_grad():
+            scores = torch.cat([self._scores(codes[i:i + chunk]).double().cpu() for i in range(0, n, chunk)])
+        self.n_pool_evaluations_ = n
+        # a stable sort keeps the draw order among ties (e.g. many silent samples at 0)
+        order = torch.sort(scores, descending=True, stable=True).indices[:self.restarts]
+        return codes[order.to(codes.device)]
 
     def _project(self, codes: torch.Tensor) -> torch.Tensor:
         if self.code_norm is None:
@@ -179,6 +202,7 @@ class GradientAscent:
         best_code : (d,) tensor
         best_score : float
         """
+        self.n_pool_evaluations_ = 0
         if init_codes is None:
             start = self.initial_codes()
         else:
@@ -253,14 +277,15 @@ class GradientAscent:
         self.final_codes_ = final
         self.best_code_ = best_codes[best].clone()
         self.best_score_ = float(best_scores[best])
-        self.n_evaluations_ = n * (self.steps + 1)
+        self.n_evaluations_ = n * (self.steps + 1) + self.n_pool_evaluations_
         return self.best_code_, self.best_score_
 
     def config(self) -> dict[str, Any]:
         """Hyper-parameters as plain JSON values."""
         return {"name": self.name, "dim": self.dim, "lr": self.lr, "steps": self.steps,
                 "restarts": self.restarts, "seed": self.seed, "code_norm": self.code_norm,
-                "init_scale": self.init_scale, "anneal": self.anneal, "batch_size": self.batch_size}
+                "init_scale": self.init_scale, "init_pool": self.init_pool, "anneal": self.anneal,
+                "batch_size": self.batch_size}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "name")

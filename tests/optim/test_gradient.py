@@ -39,7 +39,7 @@ def test_recovers_the_optimum_of_an_analytic_objective_through_a_linear_generato
     assert code.shape == (12,)
     assert torch.allclose(code, z_star, atol=1e-2), (code - z_star).abs().max()
     assert score == pytest.approx(0.0, abs=1e-3)
-    assert ga.history_.shape == (401, 3) and ga.n_evaluations_ == 3 * 401
+    assert ga.history_.shape == (401, 3) and ga.n_evaluations_ == 3 * 401 + 3 * 16  # + the start pool
     assert np.all(ga.history_[-1] > ga.history_[0])
     assert ga.best_score_ == pytest.approx(float(ga.history_.max()))
 
@@ -117,7 +117,20 @@ def test_restarts_come_from_a_generators_prior():
     gen = PriorGenerator()
     ga = GradientAscent(gen, lambda x: -(x ** 2).sum(1), 3, steps=2, restarts=5, seed=0)
     assert torch.equal(ga.initial_codes(), torch.full((5, 3), 7.0))
-    assert gen.calls[0][0] == 5 and gen.calls[0][1] is not None
+    assert gen.calls[0][0] == 5 * 16 and gen.calls[0][1] is not None  # the best 5 of a pool of 80
+
+
+def test_starts_from_the_pool_respond_where_plain_prior_starts_are_silent():
+    # a ReLU unit silent for 84% of the prior: relu(z_0 - 1)
+    objective = lambda codes: torch.relu(codes[:, 0] - 1.0)
+    plain = GradientAscent(lambda z: z, objective, 12, steps=20, restarts=6, seed=0, init_pool=1)
+    plain.run()
+    dead = plain.history_[-1] == 0
+    assert dead.any() and np.all(plain.history_[:, dead] == 0)  # silent starts never move
+    pooled = GradientAscent(lambda z: z, objective, 12, steps=20, restarts=6, seed=0)
+    pooled.run()
+    assert np.all(pooled.history_[0] > 0) and np.all(pooled.history_[-1] > pooled.history_[0])
+    assert pooled.n_evaluations_ == 6 * 21 + 6 * 16
 
 
 def test_bad_inputs_raise_clear_errors():
