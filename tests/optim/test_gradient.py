@@ -14,15 +14,6 @@ import torch
 from landscape.optim.gradient import GradientAscent
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    # small tensors: one thread avoids OpenMP overhead (and contention on a shared 2-core box)
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def linear_problem(d: int = 12, pixels: int = 40, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     A = torch.randn(pixels, d, generator=g) / math.sqrt(d)

@@ -14,14 +14,6 @@ from landscape.optim import CMAES
 from landscape.optim.cma import CMAParameters, default_population
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def pycma():
     cma = pytest.importorskip("cma")
     warnings.filterwarnings("ignore", module="cma")

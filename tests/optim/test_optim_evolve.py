@@ -15,14 +15,6 @@ from landscape.units import PoissonNoise
 from landscape.units.base import Unit
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 D = 12
 
 

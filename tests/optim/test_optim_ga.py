@@ -12,14 +12,6 @@ from optim_helpers import run, shifted_sphere
 from landscape.optim import GA
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_parents_are_drawn_with_softmax_of_zscores_times_selectivity():
     # heritability 1 and no mutation: every child is a copy of its first parent
     scores = torch.tensor([0.0, 1.0, 2.0, 3.0])

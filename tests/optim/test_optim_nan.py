@@ -11,14 +11,6 @@ from optim_helpers import shifted_sphere
 from landscape import optim
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 D = 10
 
 

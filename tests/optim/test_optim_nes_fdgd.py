@@ -10,14 +10,6 @@ from optim_helpers import run, shifted_sphere
 from landscape.optim import FDGD, NES
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_nes_step_is_xdreams_rule():
     d = 7
     c0 = torch.linspace(-1, 1, d, dtype=torch.float64)

@@ -13,14 +13,6 @@ from landscape.optim import SphereCMA
 from landscape.optim.sphere import angle, exp_map, slerp, tangent_projection
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_sphere_helpers():
     g = torch.Generator().manual_seed(0)
     base = torch.randn(50, generator=g, dtype=torch.float64)

@@ -14,14 +14,6 @@ from landscape import optim
 from landscape.optim import CMAES, Subspace
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 CASES = {
     "ga": ("ga", 16, {"n_elites": 2}),
     "cma-dense": ("cma", 6, {}),

@@ -10,14 +10,6 @@ from landscape import optim
 from landscape.optim import Subspace
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def problem(d=60, k=5, seed=0):
     g = torch.Generator().manual_seed(seed)
     q, _ = torch.linalg.qr(torch.randn(d, k, generator=g, dtype=torch.float64))
