@@ -20,12 +20,12 @@ tests use ``../shared/weights``).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
-from pathlib import Path
 
 import torch
+
+from shared_weights import use_shared_weights
 
 
 def main() -> int:
@@ -38,9 +38,7 @@ def main() -> int:
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    shared = Path(__file__).resolve().parents[2] / "shared" / "weights"
-    if "LANDSCAPE_HOME" not in os.environ and shared.is_dir():
-        os.environ["LANDSCAPE_HOME"] = str(shared)
+    use_shared_weights()
 
     from landscape import zoo
     from landscape.characterise import OrientationTuning

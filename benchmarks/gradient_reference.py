@@ -16,10 +16,11 @@ ResNet weights in the model cache (``LANDSCAPE_HOME``; ../shared/weights is used
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from pathlib import Path
+
+from shared_weights import use_shared_weights
 
 UNITS = ["resnet20-cifar10:layer3:5", "resnet20-cifar10:layer2:3", "resnet32-cifar10:layer3:20",
          "resnet32-cifar10:linear:7", "resnet20-cifar10:layer3:0", "resnet20-cifar10:layer3:9"]
@@ -31,9 +32,7 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=3000, help="images per evolution (default: %(default)s)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    shared = Path(__file__).resolve().parents[2] / "shared" / "weights"
-    if "LANDSCAPE_HOME" not in os.environ and shared.is_dir():
-        os.environ["LANDSCAPE_HOME"] = str(shared)
+    use_shared_weights()
 
     import torch
 

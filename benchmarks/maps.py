@@ -16,13 +16,13 @@ CIFAR-10 ResNet-20 weights in the model cache (``LANDSCAPE_HOME``; the repositor
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+
+from shared_weights import use_shared_weights
 
 
 def main() -> int:
@@ -36,9 +36,7 @@ def main() -> int:
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    shared = Path(__file__).resolve().parents[2] / "shared" / "weights"
-    if "LANDSCAPE_HOME" not in os.environ and shared.is_dir():
-        os.environ["LANDSCAPE_HOME"] = str(shared)
+    use_shared_weights()
 
     from landscape import zoo
     from landscape.maps import random_axes, sphere_angles, sphere_codes, sphere_map

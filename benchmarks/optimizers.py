@@ -46,6 +46,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from shared_weights import use_shared_weights  # noqa: E402
+
 from landscape import optim  # noqa: E402
 from landscape.optim.base import Optimizer  # noqa: E402
 
@@ -355,9 +357,7 @@ def main() -> int:
     ap.add_argument("--resume", action="store_true", help="scores: skip the runs already in --json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    shared = Path(__file__).resolve().parents[2] / "shared" / "weights"
-    if "LANDSCAPE_HOME" not in os.environ and shared.is_dir():
-        os.environ["LANDSCAPE_HOME"] = str(shared)
+    use_shared_weights()
     result: dict[str, Any] = {"device": args.device, "threads": torch.get_num_threads(),
                               "torch": torch.__version__}
     if args.part in ("overhead", "all"):
