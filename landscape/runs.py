@@ -213,8 +213,7 @@ class Run:
         return np.stack(xs)
 
     def _ranking_scores(self) -> np.ndarray:
-        clean = np.concatenate(self.gen_clean) if self.gen_clean else np.zeros(0)
-        return clean if clean.size and not np.all(np.isnan(clean)) else self.all_scores
+        return np.concatenate(self.gen_clean) if self.has_clean_scores else self.all_scores
 
     @property
     def best_index(self) -> int:
