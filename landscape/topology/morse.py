@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from landscape.topology.domain import Domain, Field, as_field, smooth_field
+from landscape.topology.merging import ranks
 
 # neighbours of (i, j) in the Freudenthal triangulation, in cyclic order around the pixel
 _OFFSETS = ((0, 1), (1, 1), (1, 0), (0, -1), (-1, -1), (-1, 0))
@@ -104,13 +105,6 @@ def _mesh(field: Field) -> _Mesh:
     values = np.zeros(V)
     values[vid.ravel()] = field.values.ravel()
     return _Mesh(vid, nbr, poles, rows, cols, values)
-
-
-def _ranks(values: np.ndarray) -> np.ndarray:
-    order = np.lexsort((np.arange(values.size), values))
-    rank = np.empty(values.size, np.int64)
-    rank[order] = np.arange(values.size)
-    return rank
 
 
 def _classify(mesh: _Mesh, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -201,54 +195,71 @@ class MergeTree:
                 "value": self.value.tolist(), "parent": self.parent.tolist()}
 
 
-def _merge_tree(mesh: _Mesh, rank: np.ndarray) -> MergeTree:
-    V = rank.size
-    order = np.argsort(-rank).tolist()
-    nbr = mesh.nbr
-    present = nbr >= 0
-    upper = present & (rank[np.where(present, nbr, 0)] > rank[:, None])
-    # plain lists: this loop is pure Python, and list indexing is several times faster than numpy's
-    ups = [row[m].tolist() for row, m in zip(nbr, upper)]
+def _edges(mesh: _Mesh) -> tuple[np.ndarray, np.ndarray]:
+    """Edges of the triangulation, pole links included.
+
+    The first three link slots (right, down-right, down) hold every edge once: the other
+    three are their reverses, and a pole's edges are its link.
+    """
+    V = mesh.nbr.shape[0]
+    a = [np.repeat(np.arange(V), 3)]
+    b = [mesh.nbr[:, :3].ravel()]
     for p, link in mesh.poles.items():
         ring = link[link >= 0]
-        ups[p] = ring[rank[ring] > rank[p]].tolist()
-    parent_uf = list(range(V))
-    top_node = [-1] * V  # per union-find root: newest tree node of that component
-    kinds: list[str] = []
-    verts: list[int] = []
-    parents: list[int] = []
+        a.append(np.full(ring.size, p))
+        b.append(ring)
+    a, b = np.concatenate(a), np.concatenate(b)
+    keep = b >= 0
+    return a[keep], b[keep]
 
-    def find(x: int) -> int:
-        root = x
-        while parent_uf[root] != root:
-            root = parent_uf[root]
-        while parent_uf[x] != root:  # path compression
-            parent_uf[x], x = root, parent_uf[x]
-        return root
 
-    for v in order:
-        u = ups[v]
-        if not u:
-            top_node[v] = len(kinds)
-            kinds.append("max"), verts.append(v), parents.append(-1)
-            continue
-        roots = {find(w) for w in u}
-        if len(roots) == 1:
-            parent_uf[v] = roots.pop()
-            continue
-        node = len(kinds)
-        kinds.append("saddle"), verts.append(v), parents.append(-1)
-        for r in roots:
-            parents[top_node[r]] = node
-            parent_uf[r] = v
-        top_node[v] = node
-    # the last component ends at the global minimum
-    last = find(order[-1])
-    node = len(kinds)
-    kinds.append("root"), verts.append(order[-1]), parents.append(-1)
-    parents[top_node[last]] = node
-    vv = np.array(verts, int)
-    return MergeTree(np.array(kinds), mesh.rows[vv], mesh.cols[vv], mesh.values[vv], np.array(parents, int))
+def _merge_tree(mesh: _Mesh, rank: np.ndarray) -> MergeTree:
+    """Merge tree of the super-level sets of ``rank`` on the mesh.
+
+    Nodes are the maxima, the saddles (vertices where two or more components join, listed
+    once however many join there) and the root (the global minimum), in order of decreasing
+    rank with the root last; each node's parent is the node below it where its branch joins.
+    The joins come from :func:`~landscape.topology.merging.superlevel_joins`, so the loop
+    below runs once per join, not once per vertex.
+    """
+    from landscape.topology.merging import superlevel_joins
+
+    joins = superlevel_joins(rank, *_edges(mesh))
+    V = rank.size
+    vertex_of = np.empty(V, np.int64)
+    vertex_of[rank] = np.arange(V)
+    saddle_levels = np.unique(joins.level)
+    levels = np.concatenate([rank[joins.maxima], saddle_levels])
+    is_saddle = np.r_[np.zeros(joins.maxima.size, bool), np.ones(saddle_levels.size, bool)]
+    by_rank = np.argsort(-levels, kind="stable")
+    node_of = np.empty(levels.size, np.int64)
+    node_of[by_rank] = np.arange(levels.size)
+    n_nodes = levels.size + 1  # and the root
+    # node of each maximum, and of each join's saddle (saddle_levels is sorted, so search it)
+    top = node_of[:joins.maxima.size].tolist()  # per union-find root: newest node of its component
+    join_node = node_of[joins.maxima.size + np.searchsorted(saddle_levels, joins.level)].tolist()
+    uf = list(range(joins.maxima.size))
+    parents = [-1] * n_nodes
+    for u, v, node in zip(joins.first.tolist(), joins.second.tolist(), join_node):
+        while uf[u] != u:
+            uf[u] = u = uf[uf[u]]
+        while uf[v] != v:
+            uf[v] = v = uf[uf[v]]
+        # several components joining at one saddle: those already joined have it as their top
+        if top[u] != node:
+            parents[top[u]] = node
+        if top[v] != node:
+            parents[top[v]] = node
+        uf[v] = u
+        top[u] = node
+    last = 0
+    while uf[last] != last:
+        last = uf[last]
+    parents[top[last]] = n_nodes - 1
+    verts = np.r_[vertex_of[levels[by_rank]], vertex_of[0]]
+    kinds = np.where(is_saddle[by_rank], "saddle", "max").tolist() + ["root"]
+    return MergeTree(np.array(kinds), mesh.rows[verts], mesh.cols[verts], mesh.values[verts],
+                     np.array(parents, int))
 
 
 class MorseAnalysis:
@@ -292,7 +303,7 @@ class MorseAnalysis:
         field = smooth_field(field, self.sigma)
         self.smoothed_ = field.values
         mesh = _mesh(field)
-        rank = _ranks(mesh.values)
+        rank = ranks(mesh.values)
         code, contrib, border = _classify(mesh, rank)
         crit = np.flatnonzero(code >= 0)
         crit = crit[np.argsort(-mesh.values[crit], kind="stable")]

@@ -59,49 +59,76 @@ def _cubical(field: Field, connectivity: int) -> Any:
     return gudhi.CubicalComplex(vertices=neg)
 
 
-def _simplicial(field: Field, connectivity: int) -> Any:
-    """Simplex tree of the domain (seam glued, poles collapsed), lower-star filtration of -f."""
-    import gudhi
-
+def _graph_vertices(field: Field) -> tuple[np.ndarray, np.ndarray]:
+    """Vertex id of each pixel (each pole row one vertex) and the value of each vertex."""
     n, m = field.shape
-    dom = field.domain
     vid = np.arange(n * m).reshape(n, m)
-    for r in dom.pole_rows():
+    for r in field.domain.pole_rows():
         vid[r] = vid[r, 0]
-    neg = -field.values.ravel()
-    ncol = m if dom.wrap else m - 1
-    j = np.arange(ncol)
-    a, b = vid[:-1, j], vid[:-1, (j + 1) % m]
-    c, d = vid[1:, j], vid[1:, (j + 1) % m]
-    a, b, c, d = a.ravel(), b.ravel(), c.ravel(), d.ravel()
-    st = gudhi.SimplexTree()
-    used = np.unique(vid)
-    st.insert_batch(used[None, :], neg[used])
+    _, vid = np.unique(vid, return_inverse=True)
+    vid = vid.reshape(n, m)
+    values = np.empty(int(vid.max()) + 1)
+    values[vid.ravel()] = field.values.ravel()  # pole rows are constant
+    return vid, values
 
-    def insert(simplices: list[np.ndarray], values: np.ndarray | None = None) -> None:
-        """Insert simplices (one row of vertex ids per corner) at ``values`` (default: lower star)."""
-        s = np.sort(np.stack(simplices), axis=0)
-        ok = np.all(s[1:] != s[:-1], axis=0)  # drop simplices collapsed at a pole
-        s = s[:, ok]
-        if s.shape[1]:
-            st.insert_batch(s, neg[s].max(axis=0) if values is None else values[ok])
 
-    if connectivity == 8:
-        # nerve of the closed pixel squares: each 2 x 2 block is a tetrahedron
-        for e in ((a, b), (c, d), (a, c), (b, d), (a, d), (b, c)):
-            insert(list(e))
-        for t in ((a, b, c), (a, b, d), (a, c, d), (b, c, d)):
-            insert(list(t))
-        insert([a, b, c, d])
-    else:
-        for e in ((a, b), (c, d), (a, c), (b, d)):
-            insert(list(e))
-        # a square fills only when its 4 corners are in: its diagonal and two triangles enter
-        # together at the square's value (a pole collapses it to the one triangle left)
-        sq = neg[np.stack([a, b, c, d])].max(axis=0)
-        for simplex in ([a, d], [a, b, d], [a, c, d]):
-            insert(simplex, sq)
-    return st
+def _graph_edges(field: Field, vid: np.ndarray, diagonal: bool) -> tuple[np.ndarray, np.ndarray]:
+    a, b = field.domain.neighbour_pairs(diagonal)
+    a, b = vid.ravel()[a], vid.ravel()[b]
+    keep = a != b  # inside a pole row
+    return a[keep], b[keep]
+
+
+def _merge_diagrams(field: Field, connectivity: int) -> dict[int, list[np.ndarray]]:
+    """Diagrams on any domain from joins of components: H0 directly, H1 by duality.
+
+    H0: the joins of the super-level components on the grid graph (8- or 4-neighbours, seam
+    joined, each pole row one vertex; :mod:`~landscape.topology.merging`).
+
+    H1 by Alexander duality: the surface (sphere, disk or band) lies in a sphere; the part
+    beyond each border cycle is a cap never in ``{f >= c}``. The holes of ``{f >= c}`` are
+    the components of its complement in that sphere, all but one. The complement of
+    8-connected closed pixels is 4-connected and vice versa, a cap touches every pixel of
+    its border cycle, and a pole touches the whole row beside it. A ring born at ``b`` and
+    filled at ``d`` is thus a component of ``{f < c}`` on the complementary graph that
+    appears at ``d`` (its lowest pixel) and joins an older one at ``b``: an H0 pair of
+    ``-f``. A ring around a band is the younger cap's component (``d = -inf``).
+
+    H2: the whole sphere, complete at the minimum.
+
+    Every pair comes from vertex values, so the diagrams are those of gudhi's complexes on
+    the same cells exactly (tests check it against ``CubicalComplex`` on rectangles and
+    against the ``SimplexTree`` of the glued sphere).
+    """
+    from landscape.topology.merging import elder_pairs, ranks, superlevel_joins
+
+    dom = field.domain
+    n, m = field.shape
+    vid, values = _graph_vertices(field)
+    V = values.size
+    a, b = _graph_edges(field, vid, connectivity == 8)
+    rank = ranks(values)
+    pairs, essential = elder_pairs(superlevel_joins(rank, a, b), rank)
+    h0 = [np.stack([values[pairs[:, 0]], values[pairs[:, 1]]], axis=1),
+          np.stack([values[essential], np.full(essential.size, -np.inf)], axis=1)]
+    # the complement: the other connectivity, and a never-filled cap beyond each border cycle
+    ca, cb = _graph_edges(field, vid, connectivity == 4)
+    border = [vid.ravel()[cycle] for cycle in dom.border_cycles()]
+    ca = np.concatenate([ca, *(np.full(c.size, V + i) for i, c in enumerate(border))])
+    cb = np.concatenate([cb, *border])
+    low = np.concatenate([values, np.full(len(border), -np.inf)])
+    crank = ranks(-low)
+    cpairs, _ = elder_pairs(superlevel_joins(crank, ca, cb), crank)  # one component never ends
+    h1 = [np.stack([low[cpairs[:, 1]], low[cpairs[:, 0]]], axis=1)]
+    h2 = [np.array([[values.min(), -np.inf]])] if dom.topology == "sphere" else []
+    return {0: h0, 1: h1, 2: h2}
+
+
+def _sorted_diagram(parts: list[np.ndarray]) -> np.ndarray:
+    """Stack, drop pairs of zero persistence, sort by decreasing persistence then birth."""
+    d = np.concatenate([np.asarray(p, np.float64).reshape(-1, 2) for p in parts] or [np.zeros((0, 2))])
+    d = d[d[:, 0] != d[:, 1]]
+    return d[np.lexsort((-d[:, 0], -(d[:, 0] - d[:, 1])))]
 
 
 def superlevel_diagrams(data: Any, connectivity: int = 8, **field_kw: Any) -> dict[int, np.ndarray]:
@@ -121,18 +148,13 @@ def superlevel_diagrams(data: Any, connectivity: int = 8, **field_kw: Any) -> di
     """
     field = as_field(data, **field_kw)
     connectivity = _check_connectivity(connectivity)
-    cx = _simplicial(field, connectivity) if field.domain.wrap else _cubical(field, connectivity)
     if field.domain.wrap:
-        # H2 is the top dimension of the 4-connected complex: gudhi skips it unless asked
-        cx.compute_persistence(min_persistence=0.0, persistence_dim_max=True)
+        parts = _merge_diagrams(field, connectivity)
     else:
+        cx = _cubical(field, connectivity)
         cx.compute_persistence(min_persistence=0.0)
-    out = {}
-    for dim in (0, 1, 2):
-        d = _from_gudhi(cx.persistence_intervals_in_dimension(dim))
-        order = np.argsort(-(d[:, 0] - d[:, 1]), kind="stable")
-        out[dim] = d[order]
-    return out
+        parts = {dim: [_from_gudhi(cx.persistence_intervals_in_dimension(dim))] for dim in (0, 1, 2)}
+    return {dim: _sorted_diagram(parts[dim]) for dim in (0, 1, 2)}
 
 
 def persistence_of(diagram: np.ndarray, minimum: float) -> np.ndarray:

@@ -8,7 +8,8 @@ import pytest
 
 from landscape.topology import (SuperlevelPersistence, TopologySignature, as_field, count_level_sets,
                                 diagram_distance, distance_matrix, superlevel_diagrams)
-from landscape.topology.persistence import _from_gudhi, _simplicial, persistence_of
+from landscape.topology.persistence import _from_gudhi, persistence_of
+from reference_topology import _simplicial
 
 
 def _sorted(d: np.ndarray) -> np.ndarray:
@@ -68,7 +69,8 @@ def test_connectivity_is_what_the_docs_say():
 
 
 @pytest.mark.parametrize("connectivity", [4, 8])
-def test_simplicial_path_reproduces_cubical_on_rectangles(connectivity):
+def test_simplicial_reference_reproduces_cubical_on_rectangles(connectivity):
+    """The slow reference for glued spheres (tests/topology/reference_topology.py) is itself right."""
     rng = np.random.default_rng(connectivity)
     for _ in range(10):
         f = rng.standard_normal(tuple(rng.integers(3, 13, 2)))
