@@ -1,22 +1,40 @@
-"""Speed of the topological signature against the bare gudhi persistence call it wraps.
+"""Speed of the topological signature and the Morse analysis against the bare gudhi call.
 
-The full signature (contour counts at 21 levels, H0/H1 diagrams, Betti and Euler curves,
-significant peaks, all summaries) of a 201 x 201 map, against
-``gudhi.CubicalComplex(top_dimensional_cells=-f).persistence()`` on the same map, timed
-alternately in the same process. Target: signature <= 1.5 x bare gudhi.
+For each domain (a plane; a full sphere: seam joined, both poles), each size and each map,
+three things are timed alternately in the same process, so that load from other processes
+hits them alike (median of ``--repeats``):
 
-Extra rows (information, no target): the same on a sphere map whose seam is joined (gudhi's
-simplex tree instead of the cubical complex), and the Morse analysis.
+* bare gudhi: ``gudhi.CubicalComplex(top_dimensional_cells=-f).persistence()`` on the same
+  array (the peer);
+* the signature: ``TopologySignature().fit`` (contour counts at 21 levels, H0/H1/H2 diagrams,
+  Betti and Euler curves, significant peaks, all summaries);
+* the Morse analysis: ``MorseAnalysis().fit`` (smoothing at sigma = 1 pixel, critical points,
+  merge tree).
 
-Run: ``python benchmarks/topology.py [--repeats 15] [--size 201]``
+Targets (issue #17): plane signature <= 1.5 x bare; sphere signature <= 2 x bare; Morse
+analysis <= 2 x bare on both. ``--before`` also times the implementations of before issue
+#17, kept as slow references in ``tests/topology/reference_topology.py`` (gudhi's SimplexTree
+for glued spheres, the pure-Python merge tree), swapped in for the same calls.
+
+Run: ``python benchmarks/topology.py [--sizes 101 201 301] [--repeats 7] [--before]``
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
+import platform
+import sys
 import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
+
+TARGETS = {("plane", "signature"): 1.5, ("sphere", "signature"): 2.0, ("plane", "morse"): 2.0,
+           ("sphere", "morse"): 2.0}
 
 
 def _maps(size: int) -> dict[str, np.ndarray]:
@@ -34,49 +52,88 @@ def _maps(size: int) -> dict[str, np.ndarray]:
     }
 
 
-def _median_ms(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * float(np.median(times))
+def _seconds(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+@contextmanager
+def _before() -> Iterator[None]:
+    """Swap in the implementations of before issue #17 (tests/topology/reference_topology.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "topology"))
+    import reference_topology as ref
+
+    # the package exports a function named `signature`, so fetch the modules themselves
+    morse = importlib.import_module("landscape.topology.morse")
+    signature = importlib.import_module("landscape.topology.signature")
+
+    saved = signature.superlevel_diagrams, morse._merge_tree
+    signature.superlevel_diagrams = lambda field, connectivity: ref.reference_diagrams(field, connectivity)
+    morse._merge_tree = ref._merge_tree
+    try:
+        yield
+    finally:
+        signature.superlevel_diagrams, morse._merge_tree = saved
 
 
 def main() -> None:
     import gudhi
+    import scipy
 
     from landscape.topology import MorseAnalysis, TopologySignature
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=15)
-    ap.add_argument("--size", type=int, default=201)
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[101, 201, 301])
+    ap.add_argument("--domains", nargs="+", default=["plane", "sphere"], choices=["plane", "sphere"])
+    ap.add_argument("--before", action="store_true",
+                    help="also time the implementations of before issue #17 (slow: seconds per sphere map)")
+    ap.add_argument("--before-repeats", type=int, default=3)
     args = ap.parse_args()
 
-    def bare(f: np.ndarray) -> None:
-        gudhi.CubicalComplex(top_dimensional_cells=-f).persistence()
+    print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
+          f"gudhi {gudhi.__version__}, {os.cpu_count()} CPUs, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
+    print(f"load average at start (1, 5, 15 min): {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(f"median of {args.repeats} alternating repeats; ratios are to the bare gudhi call on the same array")
+    head = (f"{'domain':7s} {'size':>4s} {'map':18s} {'bare gudhi':>10s} {'signature':>10s} {'ratio':>6s} "
+            f"{'target':>6s} {'Morse':>8s} {'ratio':>6s} {'target':>6s}")
+    if args.before:
+        head += f" | {'sig. before':>11s} {'ratio':>6s} {'Morse before':>12s} {'ratio':>6s}"
+    print(head + "   (ms)")
+    missed = 0
+    for domain in args.domains:
+        for size in args.sizes:
+            # a full sphere: longitudes cover the circle (seam joined), latitudes -90 ... 90 (poles)
+            kw = {"domain": "sphere", "theta_deg": np.arange(size) * 360.0 / size} if domain == "sphere" else {}
+            for name, f in _maps(size).items():
+                def bare() -> None:
+                    gudhi.CubicalComplex(top_dimensional_cells=-f).persistence()
 
-    print(f"{args.size} x {args.size} map, median of {args.repeats} alternating repeats, gudhi {gudhi.__version__}")
-    print(f"{'map':22s} {'bare gudhi (ms)':>16s} {'signature (ms)':>15s} {'ratio':>7s} {'target':>7s}")
-    for name, f in _maps(args.size).items():
-        TopologySignature().fit(f)  # warm caches and imports
-        bare(f)
-        tb, ts = [], []
-        for _ in range(args.repeats):  # alternate so load changes hit both equally
-            tb.append(_median_ms(lambda: bare(f), 1))
-            ts.append(_median_ms(lambda: TopologySignature().fit(f), 1))
-        b, s = float(np.median(tb)), float(np.median(ts))
-        print(f"{name:22s} {b:16.1f} {s:15.1f} {s / b:7.2f} {'<= 1.5':>7s}  {'ok' if s / b <= 1.5 else 'MISSED'}")
+                def sig() -> None:
+                    TopologySignature(**kw).fit(f)
 
-    f = _maps(args.size)["smooth two peaks"]
-    theta = np.arange(args.size) * 360.0 / args.size
-    print("")
-    print("information, no target:")
-    b = _median_ms(lambda: bare(f), 5)
-    s = _median_ms(lambda: TopologySignature(domain="sphere", theta_deg=theta).fit(f), 3)
-    print(f"{'sphere, seam joined':22s} {b:16.1f} {s:15.1f} {s / b:7.2f}   (simplex tree of the glued sphere)")
-    m = _median_ms(lambda: MorseAnalysis().fit(f), 3)
-    print(f"{'Morse analysis':22s} {b:16.1f} {m:15.1f} {m / b:7.2f}   (critical points + merge tree)")
+                def morse() -> None:
+                    MorseAnalysis(**kw).fit(f)
+
+                for fn in (bare, sig, morse):  # warm imports and caches
+                    fn()
+                times = np.array([[_seconds(fn) for fn in (bare, sig, morse)] for _ in range(args.repeats)])
+                b, s, m = 1e3 * np.median(times, axis=0)
+                ts, tm = TARGETS[(domain, "signature")], TARGETS[(domain, "morse")]
+                ok = s / b <= ts and m / b <= tm
+                missed += not ok
+                row = (f"{domain:7s} {size:4d} {name:18s} {b:10.1f} {s:10.1f} {s / b:6.2f} {'<=' + str(ts):>6s} "
+                       f"{m:8.1f} {m / b:6.2f} {'<=' + str(tm):>6s}")
+                if args.before:
+                    with _before():
+                        old = np.array([[_seconds(fn) for fn in (bare, sig, morse)]
+                                        for _ in range(args.before_repeats)])
+                    ob, os_, om = 1e3 * np.median(old, axis=0)
+                    row += f" | {os_:11.1f} {os_ / ob:6.2f} {om:12.1f} {om / ob:6.2f}"
+                print(row + ("" if ok else "   MISSED"), flush=True)
+    print(f"load average at end (1, 5, 15 min): {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print("all targets met" if not missed else f"{missed} rows missed a target")
 
 
 if __name__ == "__main__":

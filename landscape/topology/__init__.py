@@ -14,6 +14,8 @@ Works on any 2-D array or ``TuningMap`` (planar or spherical); never loads a mod
   (:class:`SignatureReliability`).
 - :mod:`~landscape.topology.morse`: critical points, Morse relation, merge tree
   (:class:`MorseAnalysis`).
+- :mod:`~landscape.topology.merging`: how super-level components of a graph appear and join
+  (vectorised union-find over basins), for sphere persistence and the merge tree.
 - :mod:`~landscape.topology.hierarchy`: signatures across a CNN's layers (:func:`survey`).
 - :mod:`~landscape.topology.pictures`: PNG and standalone HTML pictures.
 """

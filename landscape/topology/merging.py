@@ -13,15 +13,13 @@ the level joined by the edges between basins whose lower end is above it. The jo
 therefore those of the small graph of basins (one node per maximum, one edge per pair of
 touching basins, weighted by the highest rank at which they touch), and only its maximum
 spanning tree matters: any maximum spanning tree has the same components at every level
-(scipy's C implementation finds one). The remaining loop in Python runs over that tree's
+(scipy's compiled Kruskal finds one). The remaining loop in Python runs over that tree's
 edges, one per join, not over the vertices.
 
-Two readings of the joins:
-
-* :func:`elder_pairs`: the H0 persistence pairs by the elder rule (at a join the component
-  with the lower maximum ends): ``(maximum, saddle)`` vertex pairs, and the maxima whose
-  component never ends (one per connected component of the graph).
-* :func:`join_groups` hands the joins grouped by saddle vertex, for merge trees.
+:func:`elder_pairs` reads the joins as H0 persistence pairs by the elder rule (at a join the
+component with the lower maximum ends): ``(maximum, saddle)`` vertex pairs, and the maxima
+whose component never ends (one per connected component of the graph).
+:class:`~landscape.topology.morse.MorseAnalysis` reads them as a merge tree.
 """
 
 from __future__ import annotations

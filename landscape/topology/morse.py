@@ -27,8 +27,9 @@ it. Maxima and saddles on the border count (a peak at the edge of the sampled re
 peak of what was measured).
 
 The merge tree records how the super-level set's components appear (at maxima) and join (at
-saddles) as the threshold descends, by union-find on the same triangulation; the elder rule
-(the branch with the lower maximum ends at the join) gives its H0 persistence pairs.
+saddles) as the threshold descends, on the same triangulation (vectorised: joins of the
+basins of the maxima, :mod:`~landscape.topology.merging`); the elder rule (the branch with
+the lower maximum ends at the join) gives its H0 persistence pairs.
 """
 
 from __future__ import annotations

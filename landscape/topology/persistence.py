@@ -21,19 +21,24 @@ vertices (gudhi's ``vertices``) and only edge neighbours connect.
 
 Rectangles (planes, hemispheres) use gudhi's :class:`~gudhi.CubicalComplex` on ``-f``; pole
 rows are constant (see :mod:`~landscape.topology.domain`), which makes them act as single
-points. Maps whose longitude seam is joined use the same cells as a simplicial complex
-(:class:`~gudhi.SimplexTree`, the nerve of the pixel squares), with the seam glued and each
-pole row collapsed to one vertex; a test checks it reproduces the cubical diagrams on
-rectangles.
+points. Maps whose longitude seam is joined (spheres, polar caps, bands) are computed on the
+same cells with the seam glued and each pole row one vertex, by vectorised joins of
+components (:mod:`~landscape.topology.merging`): H0 directly, H1 by Alexander duality as H0
+of the complement, H2 from the sphere (see ``_merge_diagrams``). Pairs of zero persistence
+(plateaus) are not reported, as gudhi does not report them. Tests check these diagrams
+against gudhi's ``CubicalComplex`` on rectangles, its ``PeriodicCubicalComplex`` on bands
+and the ``SimplexTree`` of the glued sphere that this module used before, pair for pair.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from landscape.topology.domain import Field, as_field
+from landscape.topology.domain import Domain, Field, as_field
 
 CONNECTIVITIES = (4, 8)
 
@@ -59,24 +64,49 @@ def _cubical(field: Field, connectivity: int) -> Any:
     return gudhi.CubicalComplex(vertices=neg)
 
 
-def _graph_vertices(field: Field) -> tuple[np.ndarray, np.ndarray]:
-    """Vertex id of each pixel (each pole row one vertex) and the value of each vertex."""
-    n, m = field.shape
-    vid = np.arange(n * m).reshape(n, m)
-    for r in field.domain.pole_rows():
-        vid[r] = vid[r, 0]
-    _, vid = np.unique(vid, return_inverse=True)
-    vid = vid.reshape(n, m)
-    values = np.empty(int(vid.max()) + 1)
-    values[vid.ravel()] = field.values.ravel()  # pole rows are constant
-    return vid, values
+@dataclass(frozen=True)
+class _Graphs:
+    """The grid graph of a domain and the complementary graph its H1 is read from.
+
+    ``vid`` maps pixels to vertices (each pole row one vertex); ``a, b`` are the edges of the
+    super-level sets; ``ca, cb`` those of the complement, with ``n_caps`` extra vertices
+    ``V, V + 1, ...``, one beyond each border cycle.
+    """
+
+    vid: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    ca: np.ndarray
+    cb: np.ndarray
+    n_caps: int
 
 
-def _graph_edges(field: Field, vid: np.ndarray, diagonal: bool) -> tuple[np.ndarray, np.ndarray]:
-    a, b = field.domain.neighbour_pairs(diagonal)
+def _edges(domain: Domain, vid: np.ndarray, diagonal: bool) -> tuple[np.ndarray, np.ndarray]:
+    a, b = domain.neighbour_pairs(diagonal)
     a, b = vid.ravel()[a], vid.ravel()[b]
     keep = a != b  # inside a pole row
     return a[keep], b[keep]
+
+
+@lru_cache(maxsize=8)
+def _graphs(domain: Domain, connectivity: int) -> _Graphs:
+    """Built once per domain: bootstrap and null samples reuse it."""
+    n, m = domain.shape
+    vid = np.arange(n * m).reshape(n, m)
+    for r in domain.pole_rows():
+        vid[r] = vid[r, 0]
+    _, vid = np.unique(vid, return_inverse=True)
+    vid = vid.reshape(n, m)
+    V = int(vid.max()) + 1
+    a, b = _edges(domain, vid, connectivity == 8)
+    # the complement: the other connectivity, and a cap beyond each border cycle touching all of it
+    ca, cb = _edges(domain, vid, connectivity == 4)
+    border = [vid.ravel()[cycle] for cycle in domain.border_cycles()]
+    ca = np.concatenate([ca, *(np.full(c.size, V + i) for i, c in enumerate(border))])
+    cb = np.concatenate([cb, *border])
+    for arr in (vid, a, b, ca, cb):
+        arr.flags.writeable = False
+    return _Graphs(vid, a, b, ca, cb, len(border))
 
 
 def _merge_diagrams(field: Field, connectivity: int) -> dict[int, list[np.ndarray]]:
@@ -100,27 +130,23 @@ def _merge_diagrams(field: Field, connectivity: int) -> dict[int, list[np.ndarra
     the same cells exactly (tests check it against ``CubicalComplex`` on rectangles and
     against the ``SimplexTree`` of the glued sphere).
     """
-    from landscape.topology.merging import elder_pairs, ranks, superlevel_joins
+    from landscape.topology.merging import elder_pairs, superlevel_joins
 
-    dom = field.domain
-    n, m = field.shape
-    vid, values = _graph_vertices(field)
-    V = values.size
-    a, b = _graph_edges(field, vid, connectivity == 8)
-    rank = ranks(values)
-    pairs, essential = elder_pairs(superlevel_joins(rank, a, b), rank)
+    g = _graphs(field.domain, connectivity)
+    V = int(g.vid.max()) + 1
+    values = np.empty(V)
+    values[g.vid.ravel()] = field.values.ravel()  # pole rows are constant
+    # one sort ranks both filtrations: -f in reverse order (any order of ties will do), caps on top
+    rank = np.empty(V, np.int64)
+    rank[np.argsort(values)] = np.arange(V)
+    pairs, essential = elder_pairs(superlevel_joins(rank, g.a, g.b), rank)
     h0 = [np.stack([values[pairs[:, 0]], values[pairs[:, 1]]], axis=1),
           np.stack([values[essential], np.full(essential.size, -np.inf)], axis=1)]
-    # the complement: the other connectivity, and a never-filled cap beyond each border cycle
-    ca, cb = _graph_edges(field, vid, connectivity == 4)
-    border = [vid.ravel()[cycle] for cycle in dom.border_cycles()]
-    ca = np.concatenate([ca, *(np.full(c.size, V + i) for i, c in enumerate(border))])
-    cb = np.concatenate([cb, *border])
-    low = np.concatenate([values, np.full(len(border), -np.inf)])
-    crank = ranks(-low)
-    cpairs, _ = elder_pairs(superlevel_joins(crank, ca, cb), crank)  # one component never ends
+    crank = np.r_[V - 1 - rank, V + np.arange(g.n_caps)]
+    low = np.r_[values, np.full(g.n_caps, -np.inf)]
+    cpairs, _ = elder_pairs(superlevel_joins(crank, g.ca, g.cb), crank)  # one component never ends
     h1 = [np.stack([low[cpairs[:, 1]], low[cpairs[:, 0]]], axis=1)]
-    h2 = [np.array([[values.min(), -np.inf]])] if dom.topology == "sphere" else []
+    h2 = [np.array([[values.min(), -np.inf]])] if field.domain.topology == "sphere" else []
     return {0: h0, 1: h1, 2: h2}
 
 
@@ -144,7 +170,7 @@ def superlevel_diagrams(data: Any, connectivity: int = 8, **field_kw: Any) -> di
     Returns
     -------
     dict ``{0: (p0, 2), 1: (p1, 2), 2: (p2, 2)}`` of ``(birth, death)`` arrays, sorted by
-    decreasing persistence; ``death = -inf`` for classes that never die.
+    decreasing persistence, then decreasing birth; ``death = -inf`` for classes that never die.
     """
     field = as_field(data, **field_kw)
     connectivity = _check_connectivity(connectivity)
