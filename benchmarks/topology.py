@@ -9,7 +9,9 @@ hits them alike (median of ``--repeats``):
 * the signature: ``TopologySignature().fit`` (contour counts at 21 levels, H0/H1/H2 diagrams,
   Betti and Euler curves, significant peaks, all summaries);
 * the Morse analysis: ``MorseAnalysis().fit`` (smoothing at sigma = 1 pixel, critical points,
-  merge tree).
+  merge tree);
+* for information, the part of the signature that counts level-set curves
+  (``count_level_sets`` at the same 21 levels, in ``landscape/topology/contours.py``).
 
 Targets (issue #17): plane signature <= 1.5 x bare; sphere signature <= 2 x bare; Morse
 analysis <= 2 x bare on both. ``--before`` also times the implementations of before issue
@@ -81,7 +83,8 @@ def main() -> None:
     import gudhi
     import scipy
 
-    from landscape.topology import MorseAnalysis, TopologySignature
+    from landscape.topology import MorseAnalysis, TopologySignature, as_field, count_level_sets
+    from landscape.topology.contours import level_values
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
@@ -97,7 +100,7 @@ def main() -> None:
     print(f"load average at start (1, 5, 15 min): {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print(f"median of {args.repeats} alternating repeats; ratios are to the bare gudhi call on the same array")
     head = (f"{'domain':7s} {'size':>4s} {'map':18s} {'bare gudhi':>10s} {'signature':>10s} {'ratio':>6s} "
-            f"{'target':>6s} {'Morse':>8s} {'ratio':>6s} {'target':>6s}")
+            f"{'target':>6s} {'Morse':>8s} {'ratio':>6s} {'target':>6s} {'contours':>8s} {'ratio':>6s}")
     if args.before:
         head += f" | {'sig. before':>11s} {'ratio':>6s} {'Morse before':>12s} {'ratio':>6s}"
     print(head + "   (ms)")
@@ -116,15 +119,21 @@ def main() -> None:
                 def morse() -> None:
                     MorseAnalysis(**kw).fit(f)
 
-                for fn in (bare, sig, morse):  # warm imports and caches
+                field = as_field(f, **kw)
+                levels = level_values(field, 21)
+
+                def contours() -> None:
+                    count_level_sets(field, levels)
+
+                for fn in (bare, sig, morse, contours):  # warm imports and caches
                     fn()
-                times = np.array([[_seconds(fn) for fn in (bare, sig, morse)] for _ in range(args.repeats)])
-                b, s, m = 1e3 * np.median(times, axis=0)
+                times = np.array([[_seconds(fn) for fn in (bare, sig, morse, contours)] for _ in range(args.repeats)])
+                b, s, m, c = 1e3 * np.median(times, axis=0)
                 ts, tm = TARGETS[(domain, "signature")], TARGETS[(domain, "morse")]
                 ok = s / b <= ts and m / b <= tm
                 missed += not ok
                 row = (f"{domain:7s} {size:4d} {name:18s} {b:10.1f} {s:10.1f} {s / b:6.2f} {'<=' + str(ts):>6s} "
-                       f"{m:8.1f} {m / b:6.2f} {'<=' + str(tm):>6s}")
+                       f"{m:8.1f} {m / b:6.2f} {'<=' + str(tm):>6s} {c:8.1f} {c / b:6.2f}")
                 if args.before:
                     with _before():
                         old = np.array([[_seconds(fn) for fn in (bare, sig, morse)]

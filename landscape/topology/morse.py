@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from landscape.topology.domain import Domain, Field, as_field, smooth_field
-from landscape.topology.merging import ranks
+from landscape.topology.merging import ranks, superlevel_joins
 
 # neighbours of (i, j) in the Freudenthal triangulation, in cyclic order around the pixel
 _OFFSETS = ((0, 1), (1, 1), (1, 0), (0, -1), (-1, -1), (-1, 0))
@@ -223,8 +223,6 @@ def _merge_tree(mesh: _Mesh, rank: np.ndarray) -> MergeTree:
     The joins come from :func:`~landscape.topology.merging.superlevel_joins`, so the loop
     below runs once per join, not once per vertex.
     """
-    from landscape.topology.merging import superlevel_joins
-
     joins = superlevel_joins(rank, *_edges(mesh))
     V = rank.size
     vertex_of = np.empty(V, np.int64)

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from landscape.topology.domain import Domain, Field, as_field
+from landscape.topology.merging import elder_pairs, superlevel_joins
 
 CONNECTIVITIES = (4, 8)
 
@@ -88,7 +89,7 @@ def _edges(domain: Domain, vid: np.ndarray, diagonal: bool) -> tuple[np.ndarray,
     return a[keep], b[keep]
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=2)
 def _graphs(domain: Domain, connectivity: int) -> _Graphs:
     """Built once per domain: bootstrap and null samples reuse it."""
     n, m = domain.shape
@@ -130,8 +131,6 @@ def _merge_diagrams(field: Field, connectivity: int) -> dict[int, list[np.ndarra
     the same cells exactly (tests check it against ``CubicalComplex`` on rectangles and
     against the ``SimplexTree`` of the glued sphere).
     """
-    from landscape.topology.merging import elder_pairs, superlevel_joins
-
     g = _graphs(field.domain, connectivity)
     V = int(g.vid.max()) + 1
     values = np.empty(V)
