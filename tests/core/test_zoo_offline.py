@@ -110,3 +110,11 @@ def test_biggan_weights_that_do_not_fill_the_architecture_are_refused(tmp_path, 
     monkeypatch.setenv("LANDSCAPE_HOME", str(tmp_path))
     with pytest.raises(zoo.ZooError, match=r"missing keys \['generator.gen_z.weight_orig'\]"):
         zoo.load("biggan-deep-256")
+
+
+def test_default_reference_photographs_touch_no_network(no_network):
+    from landscape.references import reference_images
+
+    images, names = reference_images(size=16)
+    assert len(names) >= 5 and images.shape[1:] == (3, 16, 16)
+    assert no_network == []
