@@ -338,7 +338,7 @@ class _Limits:
         """Refuse more rows than the block can have: each image at most ``repeats`` times."""
         if n > self.max_rows:
             raise ResponseTooLargeError(
-                self.source, f"has {n} or more rows, but block {self.block} showed {self.n_images} image(s) x "
+                self.source, f"has at least {n} rows, but block {self.block} showed {self.n_images} image(s) x "
                              f"{self.repeats} presentation(s) = at most {self.max_rows} rows: duplicated rows, or "
                              "the response to another block?")
 

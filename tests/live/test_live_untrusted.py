@@ -79,7 +79,7 @@ def test_every_response_format_caps_rows_and_channels():
     ids = block_ids(4)
     many = [ids[k % 4] for k in range(9)]  # 9 rows for 4 images x 2 repeats
     for fmt in ("csv", "json", "h5"):
-        with pytest.raises(ResponseTooLargeError, match="9 or more rows.*at most 8 rows"):
+        with pytest.raises(ResponseTooLargeError, match="at least 9 rows.*at most 8 rows"):
             parse_response(encode_response(fmt, 0, many, np.ones(9)), fmt, "f", 0, ids, repeats=2)
         wide = encode_response(fmt, 0, ids, np.zeros((4, MAX_RESPONSE_CHANNELS + 1)))
         with pytest.raises(ResponseTooLargeError, match=f"{MAX_RESPONSE_CHANNELS + 1} channels.*n_channels"):
