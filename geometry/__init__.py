@@ -8,6 +8,7 @@ Modules
 -------
 distances   image distances: PixelMSE, LPIPS (calibrated or over any CNN trunk)
 trunks      AlexNet / VGG16 / SqueezeNet 1.1 with torchvision's state-dict layout
+weights     the published weight files' sha256 digests, checked on every load
 hessian     hessian(G, z, distance, method="full" | "lanczos" | "fd"), MetricHVP, hessians
 spectrum    anisotropy statistics (dimensions holding 99% of the eigenvalue sum, effective rank)
 homogeneity how alike the metric is across positions; the averaged Hessian and its eigenbasis

@@ -18,9 +18,12 @@ The v0.1 linear weights (``alex.pth``, ``vgg.pth``, ``squeeze.pth``; keys
 ``lin{k}.model.1.weight`` of shape ``(1, C_k, 1, 1)``) are published in the ``lpips`` wheel
 (``lpips/weights/v0.1/``) and in ``richzhang/PerceptualSimilarity``. With
 ``lin_weights="v0.1"`` they are looked up in an installed ``lpips`` package (located, not
-imported) and in ``$LANDSCAPE_HOME/lpips-v0.1/``. The trunk weights are torchvision's files,
-see :func:`geometry.trunks.imagenet_state_dict`. A missing file raises an error that names it
-and where it is published.
+imported) and in ``$LANDSCAPE_HOME/lpips-v0.1/``, and used only if their sha256 is the
+published one (:mod:`geometry.weights`). The trunk weights are torchvision's files, see
+:func:`geometry.trunks.imagenet_state_dict`, checked the same way. A missing file raises an
+error that names it and where it is published; a damaged one, an error naming both digests.
+A path or state dict passed as ``lin_weights`` is the caller's own calibration and is not
+compared with v0.1.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import trunks as _trunks
+from . import weights as _weights
 
 DistanceFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 DistanceLike = Union[str, DistanceFn]
@@ -105,7 +109,7 @@ def _find_lin_file(net: str) -> Path:
         candidates.append(Path(os.environ["LANDSCAPE_HOME"]).expanduser() / "lpips-v0.1" / f"{net}.pth")
     for c in candidates:
         if c.is_file():
-            return c
+            return _weights.check_weight_file(c, f"lpips-v0.1/{net}.pth", f"{LPIPS_LIN_URL}/{net}.pth")
     looked = ", ".join(str(c) for c in candidates) or "nowhere (no lpips package, LANDSCAPE_HOME unset)"
     raise FileNotFoundError(
         f"LPIPS v0.1 linear weights {net}.pth not found (looked in: {looked}). They are published in the "

@@ -29,6 +29,8 @@ from typing import Mapping
 import torch
 from torch import nn
 
+from . import weights as _weights
+
 TORCHVISION_URL = "https://download.pytorch.org/models/"
 
 
@@ -214,7 +216,9 @@ def imagenet_state_dict(name: str, path: str | os.PathLike | None = None) -> dic
 
     Looked for, in order: ``path`` when given; torchvision's own download location
     (``<torch hub dir>/checkpoints/<file>``, where ``torchvision`` and ``torch.hub`` save it);
-    torchvision itself when it imports (which may download). Nothing else is tried.
+    torchvision itself when it imports (which may download, and checks the digest itself).
+    Nothing else is tried. A file is loaded only if its sha256 is the published one
+    (:mod:`geometry.weights`); weights of your own go in as a state dict.
 
     Parameters
     ----------
@@ -225,6 +229,8 @@ def imagenet_state_dict(name: str, path: str | os.PathLike | None = None) -> dic
     ------
     FileNotFoundError
         naming the file, where it is published and where to put it.
+    geometry.weights.WeightFileError
+        when the file's sha256 is not the published one.
     """
     cls = trunk_class(name)
     if path is not None:
@@ -232,10 +238,10 @@ def imagenet_state_dict(name: str, path: str | os.PathLike | None = None) -> dic
         if not path.is_file():
             raise FileNotFoundError(f"trunk weight file {path} does not exist; the {name!r} trunk needs "
                                     f"{cls.weight_file}, published at {weight_url(name)}")
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return _load_checked(path, name)
     hub = _hub_checkpoint(cls.weight_file)
     if hub.is_file():
-        return torch.load(hub, map_location="cpu", weights_only=True)
+        return _load_checked(hub, name)
     tv_error = "torchvision is not installed"
     try:
         import torchvision.models as tvm  # optional; often broken beside CPU torch builds
@@ -254,6 +260,13 @@ def imagenet_state_dict(name: str, path: str | os.PathLike | None = None) -> dic
         f"the {name!r} trunk needs torchvision's ImageNet weights {cls.weight_file}, published at "
         f"{weight_url(name)}; {tv_error}. Download the file and pass its path (trunk_weights=...), "
         f"or put it at {hub}")
+
+
+def _load_checked(path: Path, name: str) -> dict[str, torch.Tensor]:
+    """``torch.load`` a trunk file once its sha256 matches torchvision's published one."""
+    cls = trunk_class(name)
+    _weights.check_weight_file(path, cls.weight_file, weight_url(name))
+    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def load_trunk(name: str, weights: str | os.PathLike | Mapping[str, torch.Tensor] | None = None,

@@ -17,7 +17,7 @@ Integrity
 ---------
 A file is checked against its sha256 (full digest, or the published prefix where only a
 prefix is published, as torchvision does) every time it is loaded. Where no digest is
-published (DeePSiM's weights), the digest of the first download is recorded beside the file
+published (DeePSiM's and BigGAN's weights), the digest of the first download is recorded beside the file
 (``<file>.sha256``) and every later load is checked against it; the state dict must also
 match the architecture exactly.
 """
@@ -267,7 +267,11 @@ def _load_deepsim(entry: ZooEntry, paths: dict[str, Path]):
 def _load_biggan(entry: ZooEntry, paths: dict[str, Path]):
     from .models.biggan import load_biggan_generator
 
-    return load_biggan_generator(entry.info["model_name"])
+    model = entry.info["model_name"]
+    try:
+        return load_biggan_generator(paths[f"{model}-config.json"], paths[f"{model}-pytorch_model.bin"], entry.name)
+    except ValueError as e:
+        raise ZooError(f"{entry.name}: {e}") from e
 
 
 def _load_torchvision_classifier(entry: ZooEntry, paths: dict[str, Path]):
@@ -278,6 +282,7 @@ def _load_torchvision_classifier(entry: ZooEntry, paths: dict[str, Path]):
     return ZooModel(net, entry.name, 224, IMAGENET_MEAN, IMAGENET_STD)
 
 
+_BIGGAN_URL = "https://s3.amazonaws.com/models.huggingface.co/biggan/"
 _RESNET_CIFAR_URL = "https://github.com/akamaster/pytorch_resnet_cifar10/raw/master/pretrained_models/"
 _DARKNET_URL = ("https://raw.githubusercontent.com/ml5js/ml5-data-and-models/main/models/"
                 "darknetclassifier/darknettiny/")
@@ -351,8 +356,13 @@ def _entries() -> dict[str, ZooEntry]:
                  "&authkey=AC2rQMt7Obr0Ba4", None),),
         _load_deepsim, "DeePSiM fc6 generator (Dosovitskiy & Brox 2016), 4096-d codes, 256x256; "
                        "the generator of XDream", info={"prior_scale": 1.0}))
-    e.append(ZooEntry("biggan-deep-256", "generator", "biggan", (), _load_biggan,
-                      "BigGAN-deep 256x256 (Brock et al. 2019) through pytorch-pretrained-biggan; "
+    # pytorch-pretrained-biggan's own download addresses (its PRETRAINED_*_ARCHIVE_MAP); it publishes no
+    # digests, so the first download's are recorded and every later load is checked against them
+    e.append(ZooEntry("biggan-deep-256", "generator", "biggan",
+                      tuple(ZooFile(f"biggan-deep-256-{f}", _BIGGAN_URL + f"biggan-deep-256-{f}", None)
+                            for f in ("config.json", "pytorch_model.bin")),
+                      _load_biggan,
+                      "BigGAN-deep 256x256 (Brock et al. 2019), architecture of pytorch-pretrained-biggan; "
                       "code = 128-d noise + 128-d class embedding",
                       requires=("pytorch_pretrained_biggan",), info={"model_name": "biggan-deep-256"}))
     tv = "https://download.pytorch.org/models/"

@@ -18,8 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=None,
                    help="worker processes of the local cluster (default: the spec's sweep.workers, else the cores)")
     p.add_argument("--serial", action="store_true", help="run the tasks one by one in this process, without Dask")
-    p.add_argument("--dashboard-address", default=":8787",
-                   help="where a local cluster serves the Dask dashboard (default: %(default)s; ':0' any free port)")
+    p.add_argument("--dashboard-address", default="127.0.0.1:8787",
+                   help="where a local cluster serves the Dask dashboard (default: %(default)s, this machine only; "
+                        "':0' any free port; 0.0.0.0:8787 to let other machines reach it)")
     p.set_defaults(func=run)
 
 

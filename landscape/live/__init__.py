@@ -20,6 +20,8 @@ _LAZY = {
     "LiveTimeout": "landscape.live.experiment",
     "LiveError": "landscape.live.protocol",
     "ResponseError": "landscape.live.protocol",
+    "ResponseTooLargeError": "landscape.live.protocol",
+    "UnsafeResponseError": "landscape.live.protocol",
     "ResponseTable": "landscape.live.protocol",
     "parse_response": "landscape.live.protocol",
     "read_response_file": "landscape.live.protocol",

@@ -56,7 +56,7 @@ from ..runs import (FORMAT, Run, RunError, append_scores_csv, generation_path, j
 from .folder import (RESPONSES, STIMULI, FolderTransport, StorageError, read_manifest, read_record,
                      remove_stale_temporaries, response_candidates, write_block, write_guarded)
 from .protocol import (LiveError, ResponseError, ResponseTable, channel_index, evolved_id, parse_channels,
-                       read_response_file, reference_id)
+                       parse_response, read_response_bytes, reference_id, response_format)
 
 MISSING_POLICIES = ("requeue", "mark")
 
@@ -273,6 +273,8 @@ class _Experiment:
                      "stimuli": STIMULI, "responses": RESPONSES})
         meta["live"] = live
         self.meta = meta
+        if hasattr(self.transport, "validate_with"):  # uploads are held to this run's rules before a 201
+            self.transport.validate_with(self.check_upload)
         self.transport.attach(out)
         live["transport"] = self.transport.describe()  # now with the bound address
         try:
@@ -417,15 +419,28 @@ class _Experiment:
                 self.on_wait(block)
             time.sleep(self.poll)
 
+    def check_response(self, data: bytes, fmt: str, source: str, block: int, expected: list[str]) -> ResponseTable:
+        """Parse one block's response and hold it to this run: the block's ids and repeats, the
+        channel count (``n_channels``, or the one the first answered block fixed) and the selection."""
+        table = parse_response(data, fmt, source, block, expected, self.repeats, self.n_channels)
+        if table.n_channels is not None:
+            try:
+                channel_index(self.channels, table.n_channels)
+            except ValueError as e:
+                raise ResponseError(source, str(e)) from None
+        return table
+
+    def check_upload(self, data: bytes, fmt: str, source: str, block: int, manifest: dict) -> ResponseTable:
+        """:meth:`check_response` for the HTTP server, which calls it before answering an upload."""
+        return self.check_response(data, fmt, source, block, [img["id"] for img in manifest["images"]])
+
     def _read(self, path: Path, block: int, expected: list[str]) -> ResponseTable:
         try:
-            table = read_response_file(path, block, expected, self.repeats, self.n_channels)
-            if table.n_channels is not None:
-                channel_index(self.channels, table.n_channels)
+            table = self.check_response(read_response_bytes(path), response_format(path), str(path), block, expected)
         except ValueError as e:
             err = e if isinstance(e, ResponseError) else ResponseError(path, str(e))
-            raise ResponseError(err.source, f"{err.problem}. Nothing of block {block} was used; fix or replace the "
-                                            "file and resume: it will be read again") from None
+            raise type(err)(err.source, f"{err.problem}. Nothing of block {block} was used; fix or replace the "
+                                        "file and resume: it will be read again") from None
         return table
 
     def _collect(self, table: ResponseTable, block: int, answers: dict, ref_answers: dict) -> None:

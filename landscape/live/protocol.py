@@ -54,12 +54,35 @@ every id is safe and belongs to the block; every value is finite; every row has 
 number of channels, equal to the experiment's ``n_channels`` when one is set; no image has
 more presentations than the block's ``repeats``; no (image, presentation) pair appears twice;
 the file's ``block``, if given, is this block.
+
+Untrusted files
+---------------
+A response file comes from outside the experiment (a rig, an upload), so it is read as
+hostile. Before any value is read:
+
+* sizes are capped (:class:`ResponseTooLargeError`): the file at :data:`MAX_RESPONSE_BYTES`;
+  rows at the block's images x ``repeats`` (more cannot be valid); channels at the
+  experiment's ``n_channels``, or :data:`MAX_RESPONSE_CHANNELS` until that is known; the
+  decoded values at :data:`MAX_DECODED_BYTES`. For HDF5 these are judged from the declared
+  shapes and types, and every compressed chunk is test-inflated with a bound first, so a
+  chunk that inflates beyond its declared size (a "zip bomb") is refused, not read.
+* HDF5 features that reach outside the file or run unknown code are refused
+  (:class:`UnsafeResponseError`): virtual datasets (their source "files" can re-enter the
+  file being read: the HDF5 library crashed the process on one), external raw storage,
+  soft and external links, and filters other than :data:`H5_FILTERS` (gzip, shuffle,
+  fletcher32), each at most once.
+
+The HDF5 library itself still parses the file's metadata in this process; these checks keep
+its data paths (where the crashes and memory blow-ups were found) away from crafted input.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
+import math
+import zlib
 import json
 import re
 from collections import Counter
@@ -74,6 +97,15 @@ BLOCK_FORMAT = "landscape-live-block/1"
 RESPONSE_SUFFIXES = {".csv": "csv", ".json": "json", ".h5": "h5", ".hdf5": "h5"}
 #: largest response file read (a block of a few hundred images is a few hundred kB)
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+#: most channels per row while the experiment's channel count is not yet fixed (a rig with
+#: several 384-channel probes stays below it; pass ``n_channels`` to allow more)
+MAX_RESPONSE_CHANNELS = 4096
+#: most bytes of float64 values one response file may decode to (16.7 M values)
+MAX_DECODED_BYTES = 128 * 1024 * 1024
+#: most stored chunks per HDF5 dataset (each is test-inflated before the library reads it)
+MAX_H5_CHUNKS = 100_000
+#: HDF5 filters a response file may use, by filter id; anything else (szip, lzf, plugins) is refused
+H5_FILTERS = {1: "gzip (deflate)", 2: "shuffle", 3: "fletcher32"}
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 BLOCK_NAME = re.compile(r"block(\d{6})")
 
@@ -96,6 +128,15 @@ class ResponseError(LiveError, ValueError):
     def __init__(self, source: str, problem: str) -> None:
         self.source, self.problem = str(source), problem
         super().__init__(f"response file {source}: {problem}")
+
+
+class ResponseTooLargeError(ResponseError):
+    """A response file is (or would decode to) more than the caps allow: bytes, rows, channels."""
+
+
+class UnsafeResponseError(ResponseError):
+    """A response file uses a feature that is never read: HDF5 virtual datasets, external storage,
+    soft or external links, filters outside :data:`H5_FILTERS`."""
 
 
 # --------------------------------------------------------------------------------------
@@ -215,15 +256,22 @@ def read_response_file(path: str | Path, block: int, expected_ids: Collection[st
                        n_channels: int | None = None) -> ResponseTable:
     """Read and check one response file (see :func:`parse_response`)."""
     path = Path(path)
-    fmt = response_format(path)
+    return parse_response(read_response_bytes(path), response_format(path), str(path), block, expected_ids,
+                          repeats, n_channels)
+
+
+def read_response_bytes(path: str | Path) -> bytes:
+    """A response file's bytes; :class:`ResponseTooLargeError` above :data:`MAX_RESPONSE_BYTES` (not read)."""
+    path = Path(path)
+    response_format(path)
     try:
         size = path.stat().st_size
         if size > MAX_RESPONSE_BYTES:
-            raise ResponseError(path, f"is {size} bytes, more than the {MAX_RESPONSE_BYTES}-byte limit")
-        data = path.read_bytes()
+            raise ResponseTooLargeError(path, f"is {size} bytes, more than the {MAX_RESPONSE_BYTES}-byte limit "
+                                              "(MAX_RESPONSE_BYTES)")
+        return path.read_bytes()
     except OSError as e:
         raise ResponseError(path, f"cannot be read ({e.strerror or e})") from e
-    return parse_response(data, fmt, str(path), block, expected_ids, repeats, n_channels)
 
 
 def parse_response(data: bytes, fmt: str, source: str, block: int, expected_ids: Collection[str],
@@ -256,20 +304,67 @@ def parse_response(data: bytes, fmt: str, source: str, block: int, expected_ids:
         Naming ``source`` and what is wrong.
     """
     if len(data) > MAX_RESPONSE_BYTES:
-        raise ResponseError(source, f"is {len(data)} bytes, more than the {MAX_RESPONSE_BYTES}-byte limit")
+        raise ResponseTooLargeError(source, f"is {len(data)} bytes, more than the {MAX_RESPONSE_BYTES}-byte limit "
+                                            "(MAX_RESPONSE_BYTES)")
+    expected = set(expected_ids)
+    limits = _Limits(source, block, len(expected), int(repeats), n_channels)
     if fmt == "csv":
-        table = _parse_csv(data, source)
+        table = _parse_csv(data, source, limits)
     elif fmt == "json":
-        table = _parse_json(data, source)
+        table = _parse_json(data, source, limits)
     elif fmt == "h5":
-        table = _parse_h5(data, source)
+        table = _parse_h5(data, source, limits)
     else:
         raise ValueError(f"unknown response format {fmt!r}; valid: csv, json, h5")
-    _check_table(table, block, set(expected_ids), repeats, n_channels)
+    _check_table(table, block, expected, repeats, n_channels)
     return table
 
 
-def _parse_csv(data: bytes, source: str) -> ResponseTable:
+@dataclass(frozen=True)
+class _Limits:
+    """What one response file may hold, known before reading it: checked as soon as a size is seen."""
+
+    source: str
+    block: int
+    n_images: int
+    repeats: int
+    n_channels: int | None
+
+    @property
+    def max_rows(self) -> int:
+        return self.n_images * self.repeats
+
+    def rows(self, n: int) -> None:
+        """Refuse more rows than the block can have: each image at most ``repeats`` times."""
+        if n > self.max_rows:
+            raise ResponseTooLargeError(
+                self.source, f"has at least {n} rows, but block {self.block} showed {self.n_images} image(s) x "
+                             f"{self.repeats} presentation(s) = at most {self.max_rows} rows: duplicated rows, or "
+                             "the response to another block?")
+
+    def channels(self, c: int) -> None:
+        """Refuse a channel count other than the experiment's, or above the cap while it is unknown."""
+        if self.n_channels is not None:
+            if c != self.n_channels:
+                raise ResponseError(self.source, f"has {c} channel(s) per row; this experiment records "
+                                                 f"{self.n_channels}: wrong channel count")
+        elif c > MAX_RESPONSE_CHANNELS:
+            raise ResponseTooLargeError(self.source, f"has {c} channels per row, more than the "
+                                                     f"{MAX_RESPONSE_CHANNELS} allowed (MAX_RESPONSE_CHANNELS) "
+                                                     "while the experiment's channel count is not set; pass "
+                                                     "n_channels to record more")
+
+    def values(self, rows: int, c: int) -> None:
+        """Refuse a table that would decode to more than :data:`MAX_DECODED_BYTES`."""
+        self.rows(rows)
+        self.channels(c)
+        size = rows * c * 8
+        if size > MAX_DECODED_BYTES:
+            raise ResponseTooLargeError(self.source, f"holds {rows} x {c} values ({size} bytes as float64), more "
+                                                     f"than the {MAX_DECODED_BYTES}-byte limit (MAX_DECODED_BYTES)")
+
+
+def _parse_csv(data: bytes, source: str, limits: _Limits) -> ResponseTable:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -277,14 +372,16 @@ def _parse_csv(data: bytes, source: str) -> ResponseTable:
     if text and not text.endswith(("\n", "\r")):
         raise ResponseError(source, "does not end with a line break: its last row may be cut off (a rig should "
                                     "write the whole file, then rename it into place)")
+    # rows are read one at a time, so a file with too many rows or columns stops at the first one over
+    rows = ((n, r) for n, r in enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
+            if r and any(c.strip() for c in r))
     try:
-        rows = [(n, r) for n, r in enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
-                if r and any(c.strip() for c in r)]
+        first = next(rows, None)
     except csv.Error as e:
         raise ResponseError(source, f"is not valid CSV ({e})") from e
-    if not rows:
+    if first is None:
         raise ResponseError(source, "is empty: expected a header row 'image_id,<channel>,...'")
-    header = [c.strip() for c in rows[0][1]]
+    header = [c.strip() for c in first[1]]
     if header[0] != "image_id":
         raise ResponseError(source, f"the first header column is {header[0][:40]!r}; expected 'image_id' "
                                     "(header: image_id[,presentation],<channel>,...)")
@@ -294,8 +391,14 @@ def _parse_csv(data: bytes, source: str) -> ResponseTable:
     channels = header[2 if has_pres else 1:]
     if not channels:
         raise ResponseError(source, "the header names no channel column after image_id")
+    limits.channels(len(channels))
     ids, pres, values = [], [], []
-    for line, row in rows[1:]:
+    try:
+        body = list(itertools.islice(rows, limits.max_rows + 1))
+    except csv.Error as e:
+        raise ResponseError(source, f"is not valid CSV ({e})") from e
+    limits.values(len(body), len(channels))
+    for line, row in body:
         if len(row) != len(header):
             raise ResponseError(source, f"line {line} has {len(row)} fields, the header has {len(header)}")
         ids.append(row[0].strip())
@@ -338,7 +441,7 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
     return dict(pairs)
 
 
-def _parse_json(data: bytes, source: str) -> ResponseTable:
+def _parse_json(data: bytes, source: str, limits: _Limits) -> ResponseTable:
     try:
         doc = json.loads(data.decode("utf-8-sig"), object_pairs_hook=_no_duplicate_keys)
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
@@ -354,6 +457,9 @@ def _parse_json(data: bytes, source: str) -> ResponseTable:
     names = doc.get("channels")
     if names is not None and (not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names)):
         raise ResponseError(source, "'channels' must be a non-empty list of channel names")
+    if names is not None:
+        limits.channels(len(names))
+    limits.rows(len(doc["responses"]))
     ids, pres, values = [], [], []
     for k, e in enumerate(doc["responses"]):
         where = f"responses[{k}]"
@@ -370,6 +476,8 @@ def _parse_json(data: bytes, source: str) -> ResponseTable:
         row = r if isinstance(r, list) else [r]
         if not row:
             raise ResponseError(source, f"{where}.response is an empty list")
+        if len(row) > MAX_RESPONSE_CHANNELS or (limits.n_channels is not None and len(row) != limits.n_channels):
+            limits.channels(len(row))
         values.append([_number(v, source, f"{where}.response") for v in row])
     if pres and len(pres) != len(ids):
         raise ResponseError(source, "'presentation' is given for some entries but not all")
@@ -381,12 +489,13 @@ def _parse_json(data: bytes, source: str) -> ResponseTable:
     c = widths.pop() if widths else (len(names) if names else 1)
     if names is not None and c != len(names):
         raise ResponseError(source, f"rows have {c} channel(s) but 'channels' names {len(names)}")
+    limits.values(len(values), c)
     arr = np.asarray(values, dtype=np.float64).reshape(len(values), c)
     return ResponseTable(source, tuple(ids), arr, np.asarray(pres, np.int64) if pres else None,
                          tuple(names) if names else None, block)
 
 
-def _parse_h5(data: bytes, source: str) -> ResponseTable:
+def _parse_h5(data: bytes, source: str, limits: _Limits) -> ResponseTable:
     try:
         import h5py
     except ImportError as e:
@@ -397,48 +506,157 @@ def _parse_h5(data: bytes, source: str) -> ResponseTable:
         raise ResponseError(source, f"is not a readable HDF5 file ({type(e).__name__}: {str(e)[:200]})") from e
     try:
         with f:
-            for key in ("image_id", "response"):
-                if key not in f or not isinstance(f[key], h5py.Dataset):
-                    raise ResponseError(source, f"has no dataset {key!r}; it needs 'image_id' (n,) strings and "
-                                                "'response' (n,) or (n, C) numbers")
-            ids_ds, resp_ds = f["image_id"], f["response"]
+            # everything up to the reads below looks at metadata only: shapes, types, layouts, filters
+            ids_ds = _h5_dataset(f, "image_id", source)
+            resp_ds = _h5_dataset(f, "response", source)
+            if ids_ds is None or resp_ds is None:
+                raise ResponseError(source, f"has no dataset {'image_id' if ids_ds is None else 'response'!r}; it "
+                                            "needs 'image_id' (n,) strings and 'response' (n,) or (n, C) numbers")
             if ids_ds.ndim != 1:
                 raise ResponseError(source, f"'image_id' has shape {ids_ds.shape}, expected (n,)")
-            if resp_ds.ndim not in (1, 2) or resp_ds.shape[0] != ids_ds.shape[0]:
-                raise ResponseError(source, f"'response' has shape {resp_ds.shape}; expected ({ids_ds.shape[0]},) "
-                                            f"or ({ids_ds.shape[0]}, C) to match 'image_id'")
-            if resp_ds.dtype.kind not in "iuf":
+            n = ids_ds.shape[0]
+            if resp_ds.ndim not in (1, 2) or resp_ds.shape[0] != n:
+                raise ResponseError(source, f"'response' has shape {resp_ds.shape}; expected ({n},) "
+                                            f"or ({n}, C) to match 'image_id'")
+            if resp_ds.dtype.kind not in "iuf" or resp_ds.dtype.itemsize > 8:
                 raise ResponseError(source, f"'response' holds {resp_ds.dtype}, not numbers")
-            if ids_ds.dtype.kind not in "SOU":
-                raise ResponseError(source, f"'image_id' holds {ids_ds.dtype}, not strings")
-            raw_ids = ids_ds[()]
-            ids = []
-            for v in raw_ids:
-                try:
-                    ids.append(v.decode("utf-8") if isinstance(v, bytes) else str(v))
-                except UnicodeDecodeError:
-                    raise ResponseError(source, f"image id {v!r} is not UTF-8") from None
+            vlen_ids = ids_ds.dtype.kind == "O" and h5py.check_string_dtype(ids_ds.dtype) is not None
+            if not (vlen_ids or (ids_ds.dtype.kind == "S" and ids_ds.dtype.itemsize <= 256)):
+                raise ResponseError(source, f"'image_id' holds {ids_ds.dtype}, not strings (variable-length, or "
+                                            "fixed-length of at most 256 bytes)")
+            limits.values(n, 1 if resp_ds.ndim == 1 else resp_ds.shape[1])
+            pres_ds = _h5_dataset(f, "presentation", source, required=False)
+            if pres_ds is not None and (pres_ds.shape != ids_ds.shape or pres_ds.dtype.kind not in "iu"
+                                        or pres_ds.dtype.itemsize > 8):
+                raise ResponseError(source, f"'presentation' must be ({n},) integers")
+            for name, ds in (("image_id", ids_ds), ("response", resp_ds), ("presentation", pres_ds)):
+                if ds is not None:
+                    _check_h5_chunks(ds, name, source)
+            block = None
+            if "block" in f.attrs:
+                attr = f.attrs.get_id("block")
+                if attr.shape != () or attr.dtype.kind not in "iu":
+                    raise ResponseError(source, f"attribute 'block' has shape {attr.shape} and type {attr.dtype}, "
+                                                "not one integer")
+                block = int(f.attrs["block"])
+            # now the values: every size and every compressed chunk has been checked
+            ids = _read_h5_ids(ids_ds, vlen_ids, source)
             values = np.asarray(resp_ds[()], dtype=np.float64)
             values = values[:, None] if values.ndim == 1 else values
             pres = None
-            if "presentation" in f:
-                p = f["presentation"]
-                if not isinstance(p, h5py.Dataset) or p.shape != ids_ds.shape or p.dtype.kind not in "iu":
-                    raise ResponseError(source, f"'presentation' must be ({ids_ds.shape[0]},) integers")
-                pres = np.asarray(p[()], np.int64)
+            if pres_ds is not None:
+                pres = np.asarray(pres_ds[()], np.int64)
                 if (pres < 0).any():
                     raise ResponseError(source, "'presentation' has negative values")
-            block = None
-            if "block" in f.attrs:
-                b = np.asarray(f.attrs["block"])
-                if b.shape != () or b.dtype.kind not in "iu":
-                    raise ResponseError(source, f"attribute 'block' is {f.attrs['block']!r}, not an integer")
-                block = int(b)
     except ResponseError:
         raise
     except Exception as e:  # a damaged file can fail on any read
         raise ResponseError(source, f"cannot be read as HDF5 ({type(e).__name__}: {str(e)[:200]})") from e
     return ResponseTable(source, tuple(ids), values, pres, None, block)
+
+
+def _h5_dataset(f, name: str, source: str, required: bool = True):
+    """Dataset ``name`` of the file's root if it is a plain one; :class:`UnsafeResponseError` otherwise.
+
+    Plain: reached by a hard link, its values stored in this file (not a virtual dataset, no
+    external storage), with no filter outside :data:`H5_FILTERS`. Nothing is read but metadata.
+    """
+    import h5py
+
+    link = f.get(name, getlink=True)
+    if link is None:
+        return None
+    if isinstance(link, h5py.ExternalLink):
+        raise UnsafeResponseError(source, f"{name!r} is an external link to {link.filename!r}:{link.path!r}; "
+                                          "response files must hold their datasets, not links to other files")
+    if isinstance(link, h5py.SoftLink):
+        raise UnsafeResponseError(source, f"{name!r} is a soft link to {link.path!r}; write the dataset itself")
+    if f.get(name, getclass=True) is not h5py.Dataset:
+        raise ResponseError(source, f"{name!r} is not a dataset; it needs 'image_id' (n,) strings and "
+                                    "'response' (n,) or (n, C) numbers")
+    dsid = h5py.h5d.open(f.id, name.encode())
+    dcpl = dsid.get_create_plist()
+    if dcpl.get_layout() == h5py.h5d.VIRTUAL:
+        raise UnsafeResponseError(source, f"{name!r} is a virtual dataset (its values would come from other "
+                                          "files); write the values into the file itself")
+    if dcpl.get_external_count():
+        raise UnsafeResponseError(source, f"{name!r} keeps its values in {dcpl.get_external_count()} external "
+                                          "file(s); write the values into the file itself")
+    codes = [dcpl.get_filter(i)[0] for i in range(dcpl.get_nfilters())]
+    bad = [c for c in codes if c not in H5_FILTERS]
+    if bad or len(set(codes)) != len(codes):
+        raise UnsafeResponseError(source, f"{name!r} uses HDF5 filter id(s) {codes}; allowed, each at most once: "
+                                          + ", ".join(f"{k} {v}" for k, v in H5_FILTERS.items()))
+    return h5py.Dataset(dsid)
+
+
+def _check_h5_chunks(ds, name: str, source: str) -> None:
+    """Refuse chunks that are too large, or that inflate beyond their declared size, before HDF5 reads them.
+
+    HDF5's gzip filter grows its output buffer for as long as the stream goes on, so a chunk
+    declared as 16 bytes can inflate to gigabytes; each compressed chunk is inflated here
+    first, stopping one byte past its declared size.
+    """
+    import h5py
+
+    dsid = ds.id
+    dcpl = dsid.get_create_plist()
+    if dcpl.get_layout() != h5py.h5d.CHUNKED:
+        return  # contiguous or compact values are read as stored: no more bytes than the file has
+    # on disk a variable-length string is a 16-byte heap reference
+    chunk_bytes = math.prod(dcpl.get_chunk()) * max(ds.dtype.itemsize, 16 if ds.dtype.kind == "O" else 1)
+    if chunk_bytes > MAX_DECODED_BYTES:
+        raise ResponseTooLargeError(source, f"{name!r} declares chunks of {chunk_bytes} bytes, more than the "
+                                            f"{MAX_DECODED_BYTES}-byte limit (MAX_DECODED_BYTES)")
+    filters = [dcpl.get_filter(i)[0] for i in range(dcpl.get_nfilters())]
+    if 1 not in filters:
+        return  # shuffle and fletcher32 do not change a chunk's size
+    count = dsid.get_num_chunks()
+    if count > MAX_H5_CHUNKS:
+        raise ResponseTooLargeError(source, f"{name!r} is stored in {count} chunks, more than the {MAX_H5_CHUNKS} "
+                                            "allowed (MAX_H5_CHUNKS)")
+    limit = chunk_bytes + 4 * filters.count(3)
+    for i in range(count):
+        offset = dsid.get_chunk_info(i).chunk_offset
+        mask, raw = dsid.read_direct_chunk(offset)
+        for k in reversed(range(len(filters))):  # filters undo in reverse order; a set mask bit: not applied
+            if mask & (1 << k):
+                continue
+            if filters[k] == 3:
+                raw = raw[:-4]  # the fletcher32 checksum; HDF5 verifies it
+            elif filters[k] == 1:
+                inflater = zlib.decompressobj()
+                try:
+                    raw = inflater.decompress(raw, limit + 1)
+                except zlib.error as e:
+                    raise ResponseError(source, f"{name!r}, chunk at {offset}: not valid gzip data ({e})") from None
+                if len(raw) > limit:
+                    raise ResponseTooLargeError(source, f"{name!r}, chunk at {offset}: inflates to more than its "
+                                                        f"declared {chunk_bytes} bytes (a compression bomb); "
+                                                        "nothing was read")
+
+
+def _read_h5_ids(ds, vlen: bool, source: str) -> list[str]:
+    """The image ids, each cut at 256 bytes (a valid id has at most 64).
+
+    Variable-length strings are converted by HDF5 into fixed 256-byte slots: elements may
+    share one heap object, and read as Python strings ``n`` of them could take ``n`` times
+    the file's size.
+    """
+    import h5py
+
+    if vlen:
+        raw = np.zeros(ds.shape, dtype="S256")
+        ds.id.read(h5py.h5s.ALL, h5py.h5s.ALL, raw, mtype=h5py.h5t.py_create(raw.dtype))
+    else:
+        raw = ds[()]
+    ids = []
+    for v in raw.tolist():
+        try:
+            ids.append(v.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ResponseError(source, f"image id {v!r} is not UTF-8") from None
+    return ids
 
 
 def _check_table(t: ResponseTable, block: int, expected: set[str], repeats: int, n_channels: int | None) -> None:

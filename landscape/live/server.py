@@ -17,8 +17,12 @@ Standard library only (``http.server``). It serves the run folder's block exchan
     ``application/json`` or ``application/x-hdf5`` (or ``?format=csv|json|h5``). It is checked
     with the same rules as a file (:mod:`.protocol`) and written atomically to
     ``responses/blockBBBBBB.<ext>`` *before* the reply: 201 when stored, 400 with the reason
-    when invalid (nothing stored), 404 for a block never shown, 409 when the block already has
-    a response (nothing is counted twice), 413 when too large.
+    when invalid (nothing stored, so a corrected file can be posted), 404 for a block never
+    shown, 409 when the block already has a response (nothing is counted twice), 413 when too
+    large. While an experiment runs, "invalid" means everything the experiment checks: the
+    block's ids and repeats, and its channel count (fixed by the first answered block or by
+    ``n_channels``) and channel selection (:meth:`HTTPTransport.validate_with`), so a 201 is
+    never followed by the experiment refusing the file.
 
 Security: the server binds 127.0.0.1 unless another address is asked for explicitly; while
 bound to loopback it also refuses requests whose ``Host`` header is not a loopback name (a web
@@ -39,11 +43,12 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from ..runs import atomic_write_bytes
 from .folder import RESPONSES, STIMULI, pending_blocks, read_manifest, response_candidates
-from .protocol import MAX_RESPONSE_BYTES, LiveError, ResponseError, block_name, parse_response
+from .protocol import MAX_RESPONSE_BYTES, LiveError, ResponseError, ResponseTable, block_name, parse_response
 
 IMAGE_PATH = re.compile(r"/images/(block\d{6}_[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\.png)")
 BLOCK_PATH = re.compile(r"/blocks/(\d{1,6})")
@@ -62,12 +67,27 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+#: how an upload is checked: ``check(data, fmt, source, block, manifest) -> ResponseTable``, raising
+#: :class:`ResponseError`; the experiment gives its own (its channel count and selection too)
+UploadCheck = Callable[[bytes, str, str, int, dict], ResponseTable]
+
+
+def manifest_check(data: bytes, fmt: str, source: str, block: int, manifest: dict) -> ResponseTable:
+    """Check an upload against its block's manifest alone (ids and repeats; any channel count)."""
+    return parse_response(data, fmt, source, block, [img["id"] for img in manifest["images"]],
+                          int(manifest["repeats"]))
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True  # a resumed run takes its recorded port back at once
+    # socketserver's default listen backlog of 5 dropped connections under load: 28 of 1,000
+    # GETs timed out with 100 clients at once. The kernel caps this at net.core.somaxconn.
+    request_queue_size = 1024
 
-    def __init__(self, address, handler, run_dir: Path):
+    def __init__(self, address, handler, run_dir: Path, check: UploadCheck):
         self.run_dir = Path(run_dir)
+        self.check = check
         self.stimuli = (self.run_dir / STIMULI).resolve()
         self.loopback = is_loopback(address[0])
         self.upload_lock = threading.Lock()
@@ -217,11 +237,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, f"block {block} has not been shown")
             return
         source = f"upload for block {block}"
-        try:
-            parse_response(data, fmt, source, block, [img["id"] for img in manifest["images"]],
-                           int(manifest["repeats"]))
+        try:  # everything the experiment will hold the file to, so that a 201 is never taken back
+            self.server.check(data, fmt, source, block, manifest)
         except ResponseError as e:
-            self._error(400, str(e))
+            self._error(400, f"{e}; nothing was stored: correct it and post it again")
             return
         with self.server.upload_lock:
             if response_candidates(run_dir, block):
@@ -262,6 +281,7 @@ class HTTPTransport:
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an integer in 0..65535, got {port!r}")
         self.host, self.port, self.linger = host, port, float(linger)
+        self.check: UploadCheck = manifest_check
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -271,6 +291,17 @@ class HTTPTransport:
             raise LiveError("the HTTP transport is not running; call attach(run_dir) first")
         host = self.host if ":" not in self.host else f"[{self.host}]"
         return f"http://{host}:{self.port}"
+
+    def validate_with(self, check: UploadCheck) -> None:
+        """Check uploads with ``check`` (the experiment's own rules) before answering 201.
+
+        :func:`landscape.live.experiment.run_experiment` calls this before :meth:`attach`, so
+        an upload with the wrong channel count, or one the channel selection cannot use, is
+        answered 400 and not stored; the rig can post a corrected one.
+        """
+        self.check = check
+        if self._server is not None:
+            self._server.check = check
 
     def attach(self, run_dir: Path) -> None:
         """Start serving ``run_dir`` (no-op if already serving it)."""
@@ -282,7 +313,7 @@ class HTTPTransport:
             print(f"landscape.live: serving {run_dir} on {self.host}:{self.port or '(any port)'}, which is not "
                   "a loopback address: other machines can reach it", file=sys.stderr)
         try:
-            self._server = _Server((self.host, self.port), _Handler, Path(run_dir))
+            self._server = _Server((self.host, self.port), _Handler, Path(run_dir), self.check)
         except OSError as e:
             raise LiveError(f"cannot serve on {self.host}:{self.port} ({e.strerror or e}); pass another port") from e
         self.port = self._server.server_address[1]

@@ -1,11 +1,17 @@
-"""BigGAN-deep through the optional ``pytorch-pretrained-biggan`` package.
+"""BigGAN-deep with the architecture of the optional ``pytorch-pretrained-biggan`` package.
 
-The package downloads and caches its own weights (from its authors' storage) on first use.
+The package's own ``BigGAN.from_pretrained`` downloads into its own cache whatever
+``LANDSCAPE_OFFLINE`` says, checks no digest and loads with full pickle; it is not used. The
+zoo fetches the two published files (``<model>-config.json``, ``<model>-pytorch_model.bin``)
+into its cache with its digest and offline rules, and :func:`load_biggan_generator` builds the
+package's module from them (``torch.load(weights_only=True)``, every parameter required).
 The code is the concatenation of a 128-d truncated-normal noise vector and a 128-d class
 embedding, as in GAN-Geometry's analysis of BigGAN (d = 256).
 """
 
 from __future__ import annotations
+
+import os
 
 import torch
 from torch import nn
@@ -45,10 +51,31 @@ def wrap_biggan(biggan: nn.Module, name: str, truncation: float = 0.7):
                            postprocess=_to_unit, prior_scale=truncation, max_batch=16)
 
 
-def load_biggan_generator(model_name: str = "biggan-deep-256", truncation: float = 0.7):
-    """Load BigGAN-deep from the optional package (downloads its weights once)."""
+def load_biggan_generator(config: str | os.PathLike, weights: str | os.PathLike, name: str = "biggan-deep-256",
+                          truncation: float = 0.7):
+    """A generator from a BigGAN config file and state-dict file (the zoo passes checked cached files).
+
+    Parameters
+    ----------
+    config : path of ``<model>-config.json``
+    weights : path of ``<model>-pytorch_model.bin``, loaded with ``weights_only=True``
+    name : str
+    truncation : float
+
+    Raises
+    ------
+    ValueError
+        when the state dict does not fill the architecture exactly (keys named).
+    """
     try:
-        from pytorch_pretrained_biggan import BigGAN
+        from pytorch_pretrained_biggan import BigGAN, BigGANConfig
     except ImportError as e:  # the zoo checks first; this guards direct calls
         raise ImportError("BigGAN needs `pip install pytorch-pretrained-biggan`") from e
-    return wrap_biggan(BigGAN.from_pretrained(model_name), model_name, truncation)
+    net = BigGAN(BigGANConfig.from_json_file(str(config)))
+    state = torch.load(weights, map_location="cpu", weights_only=True)
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"{weights} does not match the BigGAN architecture of {config}: missing keys "
+                         f"{missing[:5]}{'...' if len(missing) > 5 else ''}, unexpected keys "
+                         f"{unexpected[:5]}{'...' if len(unexpected) > 5 else ''}")
+    return wrap_biggan(net.eval(), name, truncation)

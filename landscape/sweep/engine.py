@@ -93,11 +93,33 @@ LEAN_CONFIG = {
 }
 
 
-def start_local_client(n_workers: int, dashboard_address: str | None = ":8787"):
+#: where a local cluster serves its dashboard unless told otherwise: this machine only
+DASHBOARD_ADDRESS = "127.0.0.1:8787"
+
+
+def dashboard_bind(address: str | None) -> str | None:
+    """The address the dashboard binds: a bare port (``":8787"``, ``"8787"``) means 127.0.0.1.
+
+    Dask binds a bare port on every interface (0.0.0.0); the dashboard shows the cluster's
+    tasks, logs and workers' call stacks to whoever can reach it, so it stays on this machine
+    unless a host is named (``"0.0.0.0:8787"`` to expose it).
+    """
+    if address is None:
+        return None
+    address = str(address).strip()
+    if address.startswith(":"):
+        return "127.0.0.1" + address
+    if address.isdigit():
+        return f"127.0.0.1:{address}"
+    return address
+
+
+def start_local_client(n_workers: int, dashboard_address: str | None = DASHBOARD_ADDRESS):
     """A ``distributed.Client`` on a new ``LocalCluster``: processes, one thread each.
 
     Torch in each worker process uses one thread (the tasks set it too), so ``n_workers``
-    tasks run at once on ``n_workers`` cores without oversubscription.
+    tasks run at once on ``n_workers`` cores without oversubscription. The scheduler, the
+    workers and the dashboard listen on 127.0.0.1 (see :func:`dashboard_bind`).
     """
     import dask
     from distributed import Client, LocalCluster
@@ -111,13 +133,14 @@ def start_local_client(n_workers: int, dashboard_address: str | None = ":8787"):
     # tasks run for seconds, and on a small machine that polling takes cores from the tasks: an
     # idle 2-worker cluster used 1.9 CPU-s per 20 s with the defaults and 0.4 with these.
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None, **LEAN_CONFIG}):
-        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                               dashboard_address=dashboard_address, silence_logs=logging.ERROR, env=threads)
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=dashboard_bind(dashboard_address), silence_logs=logging.ERROR,
+                               env=threads)
     return Client(cluster)
 
 
 def sweep(spec: Any, client: Any = None, *, out: str | os.PathLike | None = None, workers: int | None = None,
-          serial: bool = False, progress: bool = True, dashboard_address: str | None = ":8787",
+          serial: bool = False, progress: bool = True, dashboard_address: str | None = DASHBOARD_ADDRESS,
           raise_on_failure: bool = True) -> SweepResult:
     """Run every task of a sweep spec on Dask and write the result tables.
 
@@ -136,7 +159,8 @@ def sweep(spec: Any, client: Any = None, *, out: str | os.PathLike | None = None
     progress : bool
         Show a progress bar and print the dashboard link and the summary.
     dashboard_address : str or None
-        Where a local cluster serves its dashboard (``":0"``: any free port).
+        Where a local cluster serves its dashboard (``":0"``: any free port); a bare port
+        binds 127.0.0.1, ``"0.0.0.0:8787"`` every interface.
     raise_on_failure : bool
         Raise :class:`SweepError` after writing the tables if any task failed.
 
