@@ -8,7 +8,9 @@ Schema
     ``seeds`` (list of distinct ints, or an int n meaning 0..n-1; default ``[0]``);
     ``noise`` (list of ``"none"``, ``"poisson:SCALE[:REPS]"``, ``"gaussian:SIGMA"``; default
     ``["none"]``); ``init`` (``"prior"`` or absent: each optimizer's own start);
-    ``references`` (``"skimage"`` or a folder of natural images for relative activation);
+    ``references`` (the reference set of XDream's relative activation: ``"default"``, each model's
+    domain default, ``"cifar"`` for CIFAR networks and ``"imagenet+photos"`` for ImageNet ones;
+    a set of :data:`landscape.references.REFERENCE_SETS`, joined with ``+``; or a folder);
     ``normalise`` (``"unit-noise"``: divide by the best any optimizer reached on the unit at
     that noise level, the default; ``"unit"``: across noise levels too); ``reference_optimizer``
     (label the summary's ratio divides by, default ``"ga"`` when there is one); ``device``
@@ -102,7 +104,7 @@ class SweepSpec:
     units: list[UnitGroup]
     optimizers: list[OptimizerSpec]
     init: str | None = None
-    references: str = "skimage"
+    references: str = "default"
     normalise: str = "unit-noise"
     reference_optimizer: str | None = None
     device: str = "auto"
@@ -188,13 +190,19 @@ def load_spec(source: Any) -> SweepSpec:
     init = s.get("init")
     if init not in (None, "prior"):
         raise SpecError("sweep.init", f"must be 'prior' or absent (each optimizer's own start), got {init!r}")
-    refs = s.get("references", "skimage")
+    refs = s.get("references", "default")
     if not isinstance(refs, str):
-        raise SpecError("sweep.references", f"must be 'skimage' or a folder path, got {refs!r}")
-    if refs != "skimage":
-        if not Path(refs).is_dir():
-            raise SpecError("sweep.references", f"folder {refs!r} does not exist; give 'skimage' or a folder of images")
+        raise SpecError("sweep.references", f"must be 'default', a named set or a folder path, got {refs!r}")
+    if Path(refs).is_dir():
         refs = str(Path(refs).resolve())
+    elif refs != "default":
+        from ..references import REFERENCE_SETS
+
+        bad = [p for p in refs.split("+") if p not in REFERENCE_SETS and not re.match(r"^photo-crops:[1-9]\d*$", p)]
+        if bad:
+            raise SpecError("sweep.references", f"{refs!r} is neither a folder nor a reference set; give 'default' "
+                                                f"(by each model's domain), a set ({', '.join(REFERENCE_SETS)}; "
+                                                f"join with '+') or a folder of images")
     normalise = s.get("normalise", "unit-noise")
     if normalise not in NORMALISE:
         raise SpecError("sweep.normalise", f"must be one of {', '.join(NORMALISE)}, got {normalise!r}")
@@ -323,20 +331,25 @@ def _list_of(x: Any, kind: type, name: str, what: str) -> None:
         raise SpecError(name, f"must be a non-empty list of {what}, got {x!r}")
 
 
-def _check_noise(text: str, name: str) -> None:
-    kind, *params = text.split(":")
-    valid = "none, poisson:SCALE[:REPS] (SCALE > 0, REPS >= 1) or gaussian:SIGMA (SIGMA >= 0)"
+def _reference_source(references: str, model: str, name: str) -> str:
+    """The reference set a model's tasks use (the model's domain default for "default"), loadable here."""
+    from ..references import load_reference_set, resolve_reference_source
+
     try:
-        if kind == "none" and not params:
-            return
-        if kind == "poisson" and 1 <= len(params) <= 2 and float(params[0]) > 0 and \
-                (len(params) == 1 or int(params[1]) >= 1):
-            return
-        if kind == "gaussian" and len(params) == 1 and float(params[0]) >= 0:
-            return
+        src = resolve_reference_source(references, model)
+        load_reference_set(src, size=8)  # missing packages or files fail here, before any task runs
+    except (ValueError, ImportError, FileNotFoundError, RuntimeError) as e:
+        raise SpecError("sweep.references" if references != "default" else name, str(e)) from None
+    return src
+
+
+def _check_noise(text: str, name: str) -> None:
+    from ..units.noise import NOISE_SYNTAX, parse_noise
+
+    try:
+        parse_noise(text)
     except ValueError:
-        pass
-    raise SpecError(name, f"{text!r} is not a noise model; valid: {valid}")
+        raise SpecError(name, f"{text!r} is not a noise model; valid: {NOISE_SYNTAX}") from None
 
 
 def _unit_group(u: Any, i: int) -> UnitGroup:
@@ -415,13 +428,10 @@ def _plan(spec: SweepSpec) -> list[Task]:
     from ..units import layers as layer_names
     from .optimizers import make_optimizer, optimizer_names
 
-    if spec.references == "skimage":
-        import importlib.util
-
-        if importlib.util.find_spec("skimage") is None:
-            raise SpecError("sweep.references", "the default natural reference images ship with scikit-image, "
-                                                "which is not installed: `pip install scikit-image`, or give a "
-                                                "folder of images")
+    ref_sets: dict[str, str] = {}
+    for i, grp in enumerate(spec.units):
+        if grp.model not in ref_sets:
+            ref_sets[grp.model] = _reference_source(spec.references, grp.model, f"units[{i}].model")
     gen_dims = {}
     for i, g in enumerate(spec.generators):
         if g not in zoo.names("generator"):
@@ -497,7 +507,7 @@ def _plan(spec: SweepSpec) -> list[Task]:
                             "channel": channel, "position": position, "noise": noise,
                             "optimizer": {"label": o.label, "algorithm": o.algorithm, "settings": o.settings},
                             "seed": seed, "budget": spec.budget, "init": spec.init,
-                            "references": spec.references}))
+                            "references": ref_sets[model]}))
     return tasks
 
 
