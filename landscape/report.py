@@ -126,7 +126,9 @@ def build_report(run_dir: str | Path, maps: Sequence[str | Path] | None = None, 
                         else f"<tr><th>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in sig.summary_.items())
         parts.append(f"<h2>Tuning map {html.escape(p.name)}</h2><div class='row'>"
                      + hm.to_html(full_html=False, include_plotlyjs=False)
-                     + f"<div><h3>Topology signature</h3><table>{table}</table></div></div>")
+                     + f"<div><h3>Topology signature</h3><p>contour convention: {sig.contour_convention} "
+                     "(the project's: 8-connected super-level sets, AUCs over the level fraction)</p>"
+                     f"<table>{table}</table></div></div>")
 
     page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>landscape report</title>"
             f"<script type='text/javascript'>{get_plotlyjs()}</script>"

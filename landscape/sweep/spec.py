@@ -31,7 +31,8 @@ Schema
     ``seed`` (random axes; default 0). The map keeps the run's noise model.
 ``[topology]`` (optional, needs ``[map]``)
     Topological signature of each map (:class:`landscape.topology.TopologySignature`):
-    ``levels`` (default 21), ``connectivity`` (8 or 4), ``threshold`` (0.1), ``sigma`` (0).
+    ``levels`` (default 21), ``connectivity`` (8 or 4), ``threshold`` (0.1), ``sigma`` (0),
+    ``contour_convention`` (``"project"``, the default, or ``"reference"``: the published recipe).
 
 Every field is checked, models included (layer names, channel ranges, optimizer settings),
 by :func:`plan`; a bad field raises :class:`SpecError` naming it.
@@ -60,7 +61,7 @@ SWEEP_KEYS = ("generator", "generators", "budget", "seeds", "noise", "init", "re
               "reference_optimizer", "device", "torch_threads", "workers", "out")
 UNIT_KEYS = ("model", "layer", "layers", "channels", "position", "channel_seed")
 MAP_KEYS = ("axes", "grid", "reps", "seed")
-TOPOLOGY_KEYS = ("levels", "connectivity", "threshold", "sigma")
+TOPOLOGY_KEYS = ("levels", "connectivity", "threshold", "sigma", "contour_convention")
 MAP_AXES = ("pc", "pc1-random", "random")
 MAP_FORMAT = "landscape-sweep-map/1"
 _RANDOM = re.compile(r"^random\s+(\d+)$")
@@ -308,6 +309,11 @@ def _topology_settings(t: Any, map_: dict | None) -> dict | None:
     _no_unknown(t, TOPOLOGY_KEYS, "topology.")
     out = {"levels": t.get("levels", 21), "connectivity": t.get("connectivity", 8),
            "threshold": t.get("threshold", 0.1), "sigma": t.get("sigma", 0.0)}
+    if "contour_convention" in t:  # only when given, so the task keys of earlier specs stay as they were
+        if t["contour_convention"] not in ("project", "reference"):
+            raise SpecError("topology.contour_convention", f"must be 'project' or 'reference', "
+                                                           f"got {t['contour_convention']!r}")
+        out["contour_convention"] = t["contour_convention"]
     if isinstance(out["levels"], bool) or not isinstance(out["levels"], int) or out["levels"] < 2:
         raise SpecError("topology.levels", f"must be an integer >= 2, got {out['levels']!r}")
     if out["connectivity"] not in (4, 8):

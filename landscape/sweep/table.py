@@ -108,7 +108,9 @@ def map_columns(topology: bool) -> tuple[tuple[str, str, str], ...]:
     from ..topology import SUMMARY_KEYS
 
     return MAP_COLUMNS + tuple((f"topology_{k}", "float64", f"topological signature component {k!r} "
-                                "(landscape.topology.signature)") for k in SUMMARY_KEYS)
+                                "(landscape.topology.signature)") for k in SUMMARY_KEYS) + (
+        ("topology_contour_convention", "string", "how the contour components were counted: 'project' or "
+                                                  "'reference' (the published recipe)"),)
 
 SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("model", "string", "zoo classifier"),

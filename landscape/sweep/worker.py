@@ -315,4 +315,5 @@ def run_map_task(payload: TaskPayload, rows: list[dict]) -> dict:
             sig = TopologySignature(**cfg["topology"]).fit(tmap)
             sig.save(map_dir / "topology")
             row.update({f"topology_{k}": float(v) for k, v in sig.summary_.items()})
+            row["topology_contour_convention"] = sig.contour_convention
         return _finish(payload, row, t0)
