@@ -31,7 +31,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -79,7 +79,6 @@ class ReferenceSet:
     images: torch.Tensor
     names: list[str]
     description: str = ""
-    _scores: dict = field(default_factory=dict, repr=False)
 
     @property
     def n(self) -> int:
