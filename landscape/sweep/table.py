@@ -168,7 +168,7 @@ def summarise(rows: list[dict], reference: str | None) -> list[dict]:
     for (model, layer, noise, opt), rs in groups.items():
         v = np.array([r["normalised_score"] for r in rs], float)
         ra = np.array([r["relative_activation"] for r in rs], float)
-        sets = sorted({f"{r.get('reference_set')} ({r.get('n_reference_images')})" for r in rs})
+        sets = sorted({f"{r['reference_set']} ({r['n_reference_images']})" for r in rs if r.get("reference_set")})
         fin = v[np.isfinite(v)]
         out.append({"model": model, "layer": layer, "noise": noise, "optimizer": opt, "n_tasks": len(rs),
                     "mean_normalised_score": float(fin.mean()) if fin.size else math.nan,
