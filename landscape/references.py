@@ -222,6 +222,38 @@ def _folder(folder: Path, size: int) -> tuple[torch.Tensor, list[str]]:
         [p.name for p in files]
 
 
+def validate_reference_source(source: str | os.PathLike) -> str:
+    """Check a set name (names joined by ``+``) or folder without loading images; return it as a string.
+
+    Raises
+    ------
+    ValueError, FileNotFoundError
+        Naming the bad part and the valid sets.
+    """
+    src = os.fspath(source)
+    if Path(src).is_dir():
+        return src
+    if os.sep in src or src.startswith("."):
+        raise FileNotFoundError(f"reference image folder {src} does not exist; give a folder or a named set "
+                                f"({', '.join(REFERENCE_SETS)})")
+    for part in (p.strip() for p in src.split("+")):
+        if part.startswith("photo-crops:"):
+            n = part.split(":", 1)[1]
+            if not (n.isdigit() and int(n) >= 1):
+                raise ValueError(f"reference set {part!r}: give a positive number of crops, e.g. photo-crops:500")
+        elif part not in REFERENCE_SETS:
+            raise ValueError(f"unknown reference set {part!r}; named sets: {', '.join(REFERENCE_SETS)} "
+                             f"(join names with '+'), or a folder of images")
+    return src
+
+
+def input_size(unit, default: int = 224) -> int:
+    """The side a unit's model takes images at (so references are shown at it, resampled once)."""
+    model = getattr(unit, "model", None)
+    size = getattr(model, "input_size", None)
+    return int(size) if size else default
+
+
 def load_reference_set(source: str | os.PathLike = "photos", size: int = 224) -> ReferenceSet:
     """Load a reference set by name (see the module docstring) or from a folder.
 
@@ -230,20 +262,19 @@ def load_reference_set(source: str | os.PathLike = "photos", size: int = 224) ->
     source : str or path
         A set name, names joined by ``+``, or a folder of images.
     size : int
-        Output side; images are centre-cropped to a square and resized.
+        Output side; images are centre-cropped to a square and resized. Use the model's input
+        side (:func:`input_size`): a CIFAR image blown up to 224 and shrunk back by the model
+        is blurred and scores lower.
 
     Returns
     -------
     ReferenceSet
     """
-    src = os.fspath(source)
+    src = validate_reference_source(source)
     p = Path(src)
     if p.is_dir():
         imgs, names = _folder(p, size)
         return ReferenceSet(str(p), imgs, names, f"every image in the folder {p}")
-    if os.sep in src or src.startswith("."):
-        raise FileNotFoundError(f"reference image folder {src} does not exist; give a folder or a named set "
-                                f"({', '.join(REFERENCE_SETS)})")
     parts = [s.strip() for s in src.split("+")]
     loaded = [_named(s, size) for s in parts]
     return ReferenceSet(src, torch.cat([x[0] for x in loaded]), [n for x in loaded for n in x[1]],

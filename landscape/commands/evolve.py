@@ -94,11 +94,12 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .. import optim, zoo
-    from ..references import load_reference_set, relative_activation_summary, resolve_reference_source
+    from ..references import (input_size, load_reference_set, relative_activation_summary,
+                              resolve_reference_source, validate_reference_source)
     from ..runs import atomic_write_json, evolve
 
     device = default_device(args.device)
-    refs = load_reference_set(resolve_reference_source(args.references, args.model))  # bad names fail before the run
+    ref_source = validate_reference_source(resolve_reference_source(args.references, args.model))  # before the run
     generator = zoo.load(args.generator, device=device)
     if zoo.get(args.generator).kind != "generator":
         raise ValueError(f"--generator {args.generator!r} is not a generator; generators: "
@@ -108,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
     optimizer = optim.make(args.optimizer, generator.dim, seed=args.seed, device=device, **dict(args.settings))
     run = evolve(generator, unit, optimizer, args.budget, out=args.out, seed=args.seed, resume=args.resume,
                  init=args.init)
+    refs = load_reference_set(ref_source, size=input_size(unit))
     m = relative_activation_summary(run, unit, refs)
     summary = {**m, "best_score": run.best_score, "generations": run.n_generations,
                "evaluations": int(sum(len(s) for s in run.gen_scores))}

@@ -197,13 +197,12 @@ def load_spec(source: Any) -> SweepSpec:
     if Path(refs).is_dir():
         refs = str(Path(refs).resolve())
     elif refs != "default":
-        from ..references import REFERENCE_SETS
+        from ..references import validate_reference_source
 
-        bad = [p for p in refs.split("+") if p not in REFERENCE_SETS and not re.match(r"^photo-crops:[1-9]\d*$", p)]
-        if bad:
-            raise SpecError("sweep.references", f"{refs!r} is neither a folder nor a reference set; give 'default' "
-                                                f"(by each model's domain), a set ({', '.join(REFERENCE_SETS)}; "
-                                                f"join with '+') or a folder of images")
+        try:
+            validate_reference_source(refs)
+        except (ValueError, FileNotFoundError) as e:
+            raise SpecError("sweep.references", f"{e}; or 'default' (each model's domain set)") from None
     normalise = s.get("normalise", "unit-noise")
     if normalise not in NORMALISE:
         raise SpecError("sweep.normalise", f"must be one of {', '.join(NORMALISE)}, got {normalise!r}")

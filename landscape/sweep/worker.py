@@ -79,11 +79,11 @@ def cached_zoo(name: str, device: str) -> Any:
     return _cached("zoo", name, device, lambda: zoo.load(name, device=device))
 
 
-def cached_references(source: str) -> Any:
-    """The :class:`~landscape.references.ReferenceSet` named ``source`` (224 x 224), once per worker thread."""
+def cached_references(source: str, size: int = 224) -> Any:
+    """The :class:`~landscape.references.ReferenceSet` named ``source`` at ``size``, once per worker thread."""
     from ..references import load_reference_set
 
-    return _cached("references", source, "cpu", lambda: load_reference_set(source))
+    return _cached("references", f"{source}@{size}", "cpu", lambda: load_reference_set(source, size=size))
 
 
 def cache_info() -> dict[str, int]:
@@ -201,7 +201,7 @@ def run_task(payload: TaskPayload) -> dict:
     if done is not None:
         return done
     from ..commands.evolve import build_unit
-    from ..references import relative_activation_summary
+    from ..references import input_size, relative_activation_summary
     from ..runs import evolve
     from .optimizers import make_optimizer
     from .tasks import unit_id
@@ -223,7 +223,7 @@ def run_task(payload: TaskPayload) -> dict:
         resumed_from = committed_generations(run_dir) if resume else 0
         run = evolve(generator, unit, optimizer, cfg["budget"], out=run_dir, seed=cfg["seed"], resume=resume,
                      init=cfg["init"], progress=False)
-        refs = cached_references(cfg["references"])
+        refs = cached_references(cfg["references"], input_size(unit))
         m = relative_activation_summary(run, unit, refs)
         row = {
             "key": payload.key, "generator": cfg["generator"], "model": cfg["model"], "layer": cfg["layer"],

@@ -6,8 +6,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
-
 from landscape.cli import main
 
 
@@ -29,6 +27,14 @@ def test_evolve_summary_has_xdreams_relative_activation_and_the_oracle(weights_d
     clean = np.concatenate([np.load(out / "generations" / f"gen_{g:06d}.npz")["clean_scores"] for g in range(3)])
     assert s["best_clean_ever"] == pytest.approx(clean.max())
     assert s["best_clean_ever_over_reference"] == pytest.approx(clean.max() / s["best_reference_score"])
+    # the references were shown at the model's input side (32), resampled once
+    from landscape import zoo
+    from landscape.references import load_reference_set, reference_scores
+    from landscape.units import CNNUnit
+
+    unit = CNNUnit(zoo.load("resnet20-cifar10"), "layer3", 5)
+    refs = reference_scores(unit, load_reference_set("cifar", size=32).images)
+    assert s["best_reference_score"] == pytest.approx(refs.max(), rel=1e-5)
     meta = json.loads((out / "meta.json").read_text())
     cal = meta["unit"]["noise"]["calibration"]
     assert cal["spikes"] == 5.0 and meta["unit"]["noise"]["scale"] == pytest.approx(5.0 / cal["best_prior_response"])

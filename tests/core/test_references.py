@@ -66,3 +66,16 @@ def test_reference_scores_are_the_clean_responses():
     refs = torch.rand(5, 3, 16, 16)
     noisy = PoissonNoise(unit, scale=0.5, seed=0)
     np.testing.assert_allclose(reference_scores(noisy, refs, batch_size=2), unit(refs).double().numpy(), rtol=1e-6)
+
+
+def test_references_are_shown_at_the_models_input_size():
+    from landscape import zoo
+    from landscape.references import input_size
+    from landscape.units import CNNUnit, PoissonNoise
+
+    unit = CNNUnit(zoo.load("resnet20-cifar10"), "layer3", 5)
+    assert input_size(unit) == 32 and input_size(PoissonNoise(unit, seed=0)) == 32
+    # a CIFAR image blown up to 224 and shrunk back by the model is blurred: its score changes
+    native = reference_scores(unit, load_reference_set("cifar10", size=32).images)
+    resampled = reference_scores(unit, load_reference_set("cifar10", size=224).images)
+    assert not np.allclose(native, resampled, rtol=0.05)
