@@ -244,6 +244,13 @@ def validate_reference_source(source: str | os.PathLike) -> str:
         elif part not in REFERENCE_SETS:
             raise ValueError(f"unknown reference set {part!r}; named sets: {', '.join(REFERENCE_SETS)} "
                              f"(join names with '+'), or a folder of images")
+        try:  # the package that carries the images is there (checked before a long run, not after)
+            if part in ("cifar", "cifar10", "cifar100", "imagenet"):
+                foolbox_data_dir()
+            elif importlib.util.find_spec("skimage") is None:
+                raise ImportError(f"the {part!r} reference set comes from scikit-image: `pip install scikit-image`")
+        except ImportError as e:
+            raise RuntimeError(str(e)) from None
     return src
 
 

@@ -201,7 +201,7 @@ def load_spec(source: Any) -> SweepSpec:
 
         try:
             validate_reference_source(refs)
-        except (ValueError, FileNotFoundError) as e:
+        except (ValueError, FileNotFoundError, RuntimeError) as e:
             raise SpecError("sweep.references", f"{e}; or 'default' (each model's domain set)") from None
     normalise = s.get("normalise", "unit-noise")
     if normalise not in NORMALISE:

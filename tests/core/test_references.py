@@ -79,3 +79,15 @@ def test_references_are_shown_at_the_models_input_size():
     native = reference_scores(unit, load_reference_set("cifar10", size=32).images)
     resampled = reference_scores(unit, load_reference_set("cifar10", size=224).images)
     assert not np.allclose(native, resampled, rtol=0.05)
+
+
+def test_a_missing_image_package_is_a_clear_error_before_any_run(monkeypatch):
+    import importlib.util
+
+    from landscape.references import validate_reference_source
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "foolbox" else real(name, *a))
+    with pytest.raises(RuntimeError, match="pip install --no-deps foolbox==3.3.4"):
+        validate_reference_source("photos+cifar")
+    assert validate_reference_source("photos") == "photos"
