@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -364,12 +363,10 @@ def score_over_best_reference(score: float, unit, references: torch.Tensor) -> t
     return (score / best if best > 0 else float("nan")), best, i
 
 
-def relative_activation(score: float, unit, references: torch.Tensor) -> tuple[float, float, int]:
-    """Deprecated name of :func:`score_over_best_reference` (it is XDream's measure only for its optimized image)."""
-    warnings.warn("landscape.references.relative_activation is score_over_best_reference; XDream's relative "
-                  "activation of a run is landscape.measures.relative_activation_of_run", DeprecationWarning,
-                  stacklevel=2)
-    return score_over_best_reference(score, unit, references)
+#: the former name of :func:`score_over_best_reference`, kept for existing callers; it is XDream's
+#: relative activation only when given XDream's optimized image's response (use
+#: :func:`landscape.measures.relative_activation_of_run` for a run)
+relative_activation = score_over_best_reference
 
 
 def relative_activation_summary(run, unit, references: ReferenceSet) -> dict:

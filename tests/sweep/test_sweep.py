@@ -153,7 +153,8 @@ def test_maps_follow_their_units_evolutions_on_the_default_cluster(client, tmp_p
     assert all(math.isfinite(m[f"topology_{k}"]) for k in SUMMARY_KEYS)
     assert (res.out / m["map_dir"] / "topology" / "signature.json").is_file()
     header = (res.out / "maps.csv").read_text().splitlines()[0].split(",")
-    assert header[-len(SUMMARY_KEYS):] == [f"topology_{k}" for k in SUMMARY_KEYS]
+    assert header[-len(SUMMARY_KEYS) - 1:] == [f"topology_{k}" for k in SUMMARY_KEYS] + ["topology_contour_convention"]
+    assert m["topology_contour_convention"] == "project"
 
 
 def _toml(spec: dict) -> str:
