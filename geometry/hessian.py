@@ -330,7 +330,7 @@ class FiniteDifferenceHVP(MetricHVP):
     ----------
     rel_step : float
         Step as a fraction of ``|z|`` (GAN-Geometry's EPS, 1e-2 there). Default 1e-3: on the
-        ReLU digiface DCGAN it gave a 2.7% worst relative error over the top-50 eigenvalues
+        ReLU digiface DCGAN (pixel MSE) it gave a 2.7% worst relative error over the top-50 eigenvalues
         against 6.4% for 1e-2. As the gradient vanishes at ``z`` there is no cancellation, so
         small steps stay accurate in float32.
     Other parameters as :class:`MetricHVP` (``backend`` is ignored).

@@ -4,13 +4,17 @@ Following Wang & Ponce (2021): with eigenpairs ``(lambda_j^m, v_j^m)`` of ``H(z_
 metric is homogeneous when the eigenvectors found at one position are eigenvectors with the
 same eigenvalues at another. :class:`Homogeneity` measures, for every ordered pair (i, j),
 the correlation over m of ``v_i^m' H(z_j) v_i^m`` with ``lambda_j^m``, in log and linear
-scale (the paper reports a mean off-diagonal log correlation of about 0.95 for DCGAN and 0.98
-for DeePSiM fc6), and two rotation-invariant comparisons that do not depend on how
-eigenvectors are picked inside near-degenerate eigenspaces: the Pearson correlation of the
-matrices' entries (the anchor's measure), the cosine of the matrices in the Frobenius inner
-product, the same cosine for their traceless parts ``H - tr(H)/d I`` (which, unlike the first
-two, is near 0 for unrelated near-isotropic metrics such as a weight-shuffled generator's),
-and the overlap of the top-k eigenspaces.
+scale. The log correlation is the reference's headline measure: the paper reports its mean
+off-diagonal value (about 0.95 for DCGAN and 0.98 for DeePSiM fc6), computed by
+``compute_hess_corr`` in ``Animadversio/GAN-Geometry``, ``core/hessian_analysis_tools.py``
+(``log10`` of both, NaN masked; ``summary_["corr_log"]["mean"]`` here). Beside it come
+comparisons that do not depend on how eigenvectors are picked inside near-degenerate
+eigenspaces: the Pearson correlation of the matrices' entries (the same file's secondary
+``compute_vector_hess_corr``), the cosine of the matrices in the Frobenius inner product, the
+same cosine for their traceless parts ``H - tr(H)/d I`` (which, unlike the first two, is near 0
+for unrelated near-isotropic metrics such as a weight-shuffled generator's), and the overlap of
+the top-k eigenspaces. Which metric ``H`` is (pixel MSE or a perceptual distance) is the
+caller's choice: say it beside every number.
 
 :class:`AverageHessian` averages ``H(z_i)`` over positions; its eigenbasis is the global
 coordinate frame handed to optimizers and to :mod:`geometry.inversion`.

@@ -74,12 +74,26 @@ def build_report(run_dir: str | Path, maps: Sequence[str | Path] | None = None, 
     rows = {"unit": json.dumps(unit), "generator": meta.get("generator", {}).get("name"),
             "optimizer": json.dumps(meta.get("optimizer")), "status": meta.get("status"),
             "generations": run.n_generations, "evaluations": int(sum(len(s) for s in run.gen_scores)),
-            "best score": f"{run.best_score:.4g}"}
+            ("best_clean_ever (best noise-free score of any image)" if run.has_clean_scores
+             else "best observed score"): f"{run.best_score:.4g}"}
     summary = run_dir / "summary.json"
     if summary.exists():
         s = json.loads(summary.read_text())
-        rows["relative activation"] = (f"{s['relative_activation']:.3g} (best natural image "
-                                       f"{s['best_reference_image']}: {s['best_reference_score']:.4g})")
+        if "reference_set" in s:
+            ref = s["reference_set"]
+            opt = s["optimized_image"]
+            rows["relative activation (XDream)"] = (
+                f"{s['relative_activation']:.3g}: {opt['response_kind']} response {opt['response']:.4g} of generation "
+                f"{opt['generation']}'s best image by observed score, over the best of the reference set "
+                f"'{ref['name']}' ({ref['n_images']} images), {s['best_reference_image']}: "
+                f"{s['best_reference_score']:.4g}")
+            rows["best_clean_ever / best reference"] = f"{s['best_clean_ever_over_reference']:.3g}"
+            if ref.get("warning"):
+                rows["reference set warning"] = ref["warning"]
+        else:  # written before the measures had their names: its ratio is best_clean_ever's
+            rows["best score / best reference (older summary; not XDream's relative activation)"] = (
+                f"{s['relative_activation']:.3g} (best natural image {s['best_reference_image']}: "
+                f"{s['best_reference_score']:.4g})")
     parts.append("<table>" + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
                                      for k, v in rows.items()) + "</table>")
 
@@ -112,7 +126,9 @@ def build_report(run_dir: str | Path, maps: Sequence[str | Path] | None = None, 
                         else f"<tr><th>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in sig.summary_.items())
         parts.append(f"<h2>Tuning map {html.escape(p.name)}</h2><div class='row'>"
                      + hm.to_html(full_html=False, include_plotlyjs=False)
-                     + f"<div><h3>Topology signature</h3><table>{table}</table></div></div>")
+                     + f"<div><h3>Topology signature</h3><p>contour convention: {sig.contour_convention} "
+                     "(the project's: 8-connected super-level sets, AUCs over the level fraction)</p>"
+                     f"<table>{table}</table></div></div>")
 
     page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>landscape report</title>"
             f"<script type='text/javascript'>{get_plotlyjs()}</script>"

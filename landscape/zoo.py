@@ -337,7 +337,7 @@ def _entries() -> dict[str, ZooEntry]:
         e.append(ZooEntry(f"resnet{depth}-cifar10", "classifier", "resnet-cifar10",
                           (ZooFile(fname, _RESNET_CIFAR_URL + fname, sha),), _load_resnet_cifar,
                           f"CIFAR-10 ResNet-{depth} (He et al. 2016; akamaster/pytorch_resnet_cifar10, BSD-2)",
-                          info={"depth": depth}))
+                          info={"depth": depth, "domain": "cifar"}))
     e.append(ZooEntry(
         "darknet-tiny-imagenet", "classifier", "darknet-tiny-imagenet",
         (ZooFile("model.json", _DARKNET_URL + "model.json",
@@ -348,7 +348,7 @@ def _entries() -> dict[str, ZooEntry]:
          ZooFile("darknet_class_index.json", None,
                  "034d715dd8aeb0955101595a54f38fd9fe3292dd894f3c7d469be63c7d28633f")),
         _load_darknet, "Tiny Darknet ImageNet classifier, 224x224 (ml5js TF.js layers format, MIT); "
-                       "outputs in standard ImageNet order"))
+                       "outputs in standard ImageNet order", info={"domain": "imagenet"}))
     e.append(ZooEntry(
         "deepsim-fc6", "generator", "deepsim",
         (ZooFile("upconvGAN_fc6.pt",
@@ -372,7 +372,7 @@ def _entries() -> dict[str, ZooEntry]:
                           (ZooFile(fname, tv + fname, fname.split("-")[-1].split(".")[0]),),
                           _load_torchvision_classifier,
                           f"torchvision's ImageNet {arch} weights in this project's own architecture code",
-                          info={"arch": arch}))
+                          info={"arch": arch, "domain": "imagenet"}))
     return {x.name: x for x in e}
 
 

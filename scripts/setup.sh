@@ -17,3 +17,9 @@ if ! python -c "import landscape, torch, gudhi, plotly, pytest, gan_face_generat
   # (torchvision, wandb, matplotlib) are not needed and torchvision would replace torch.
   python -m pip install -q --no-deps "gan-face-generate==1.1.1"
 fi
+# The default reference images of relative activation (20 CIFAR-10, 20 CIFAR-100 and 20 ImageNet
+# samples) ship in the foolbox wheel (MIT); only its data files are read, so its dependencies
+# are not needed.
+if ! python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('foolbox') is None)"; then
+  python -m pip install -q --no-deps "foolbox==3.3.4"
+fi

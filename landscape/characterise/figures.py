@@ -157,7 +157,11 @@ def comparison_figure(result, title: str = ""):
 
     from landscape.characterise.compare import KINDS
 
-    fig = make_subplots(1, 4, subplot_titles=[*KINDS, "relative activation"],
+    ns = getattr(result, "natural_set", {}) or {}
+    ratio_title = (f"activation / best of '{ns.get('name', 'natural')}' ({ns.get('n_images', '?')} images)"
+                   + ("<br>evolved: XDream's optimized image" if getattr(result, "evolved_choice", "") == "optimized"
+                      else "<br>evolved: best given image by clean score"))
+    fig = make_subplots(1, 4, subplot_titles=[*KINDS, ratio_title],
                         column_widths=[0.22, 0.22, 0.22, 0.34])
     for k, kind in enumerate(KINDS):
         arr = (result.images[kind].clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)

@@ -22,8 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reps", type=int, default=None, help="presentations per stimulus (default: 1, or 8 if noisy)")
     p.add_argument("--size", type=int, default=None, help="stimulus side in pixels (default: the model's input)")
     p.add_argument("--run", default=None, help="an evolution run folder to compare with (single unit only)")
-    p.add_argument("--references", default=None,
-                   help="folder of natural reference images for --run (default: scikit-image's photographs)")
+    p.add_argument("--references", default="default",
+                   help="reference set for --run: 'default' (the model's domain set), a named set (see "
+                        "`landscape evolve --help`) or a folder of images (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
     p.add_argument("--out", required=True, help="output folder")
@@ -100,11 +101,9 @@ def characterise_unit(unit, size: int, reps: int | None = None, seed: int = 0) -
 
 
 def _compare(unit, size, args, out, device) -> dict:
-    import torch
-
     from .. import zoo
     from ..characterise import compare_with_evolution
-    from ..references import reference_images
+    from ..references import load_reference_set, resolve_reference_source
     from ..runs import Run
 
     run = Run.load(args.run)
@@ -112,10 +111,9 @@ def _compare(unit, size, args, out, device) -> dict:
     if gen_name is None:
         raise ValueError(f"run {args.run} does not name its generator in meta.json")
     generator = zoo.load(gen_name, device=device)
-    evolved = generator.render(torch.as_tensor(run.best_code, dtype=torch.float32)[None].to(device)).cpu()
-    refs, _ = reference_images(args.references, size=size)
-    res = compare_with_evolution(unit, _grating_set(size), refs, evolved,
-                                 out=out)
+    refs = load_reference_set(resolve_reference_source(args.references, args.model), size=size)
+    # the run's optimized image (XDream's: the last generation's best by observed score)
+    res = compare_with_evolution(unit, _grating_set(size), refs, run, generator=generator, out=out)
     return res.to_dict()
 
 

@@ -31,11 +31,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="optimizer hyper-parameter, repeatable (e.g. --set population=40)")
     p.add_argument("--budget", type=int, default=3000, help="image evaluations (default: %(default)s)")
     p.add_argument("--noise", default="none",
-                   help="none, poisson:SCALE[:REPS] or gaussian:SIGMA (default: %(default)s)")
+                   help="none, poisson:SCALE[:REPS] (XDream's raw scale), poisson-spikes:SPIKES[:REPS[:N]] "
+                        "(calibrated: SPIKES expected spikes for the best of N=100 prior images) or "
+                        "gaussian:SIGMA (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--init", default=None, help="'prior', a .npy/.npz of codes, or a run folder")
-    p.add_argument("--references", default=None,
-                   help="folder of natural reference images (default: scikit-image's photographs)")
+    p.add_argument("--references", default="default",
+                   help="reference set for XDream's relative activation: 'default' (by the model's domain: "
+                        "'cifar' for CIFAR networks, 'imagenet+photos' for ImageNet ones), a named set "
+                        "(cifar, cifar10, cifar100, imagenet, photos, skimage, photo-crops:N; join with '+') "
+                        "or a folder of images (default: %(default)s)")
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
     p.add_argument("--out", required=True, help="run folder")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
@@ -43,14 +48,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def build_unit(model_name: str, layer: str, channel: int, position: str, noise: str, seed: int, device,
-               model=None):
+               model=None, generator=None):
     """The unit a command line describes (CNN unit, optionally wrapped in a noise model).
 
     ``model`` is an already loaded zoo classifier to use instead of loading ``model_name``
-    (sweep workers keep one per process).
+    (sweep workers keep one per process). ``generator`` supplies the prior images that
+    ``poisson-spikes:...`` noise is calibrated on (see :func:`landscape.units.calibrated_poisson`).
     """
     from .. import zoo
-    from ..units import CNNUnit, GaussianNoise, PoissonNoise
+    from ..units import CNNUnit, GaussianNoise, PoissonNoise, calibrated_poisson, parse_noise
 
     pos: object
     if position == "center":
@@ -62,18 +68,19 @@ def build_unit(model_name: str, layer: str, channel: int, position: str, noise: 
             pos = tuple(int(v) for v in position.split(","))
         except ValueError:
             raise ValueError(f"--position must be 'center', 'mean' or 'y,x', got {position!r}") from None
+    nz = parse_noise(noise)
+    if nz["kind"] == "poisson-spikes" and generator is None:
+        raise ValueError(f"noise {noise!r} is calibrated on the generator's prior images: pass the generator")
     unit = CNNUnit(model if model is not None else zoo.load(model_name, device=device), layer, channel,
                    position=pos)
-    kind, *params = noise.split(":")
-    if kind == "none":
+    if nz["kind"] == "none":
         return unit
-    if kind == "poisson":
-        scale = float(params[0]) if params else 1.0
-        reps = int(params[1]) if len(params) > 1 else 1
-        return PoissonNoise(unit, scale=scale, reps=reps, seed=seed + 1)
-    if kind == "gaussian":
-        return GaussianNoise(unit, sigma=float(params[0]) if params else 0.2, seed=seed + 1)
-    raise ValueError(f"--noise must be none, poisson:SCALE[:REPS] or gaussian:SIGMA, got {noise!r}")
+    if nz["kind"] == "poisson":
+        return PoissonNoise(unit, scale=nz["scale"], reps=nz["reps"], seed=seed + 1)
+    if nz["kind"] == "poisson-spikes":
+        return calibrated_poisson(unit, generator, nz["spikes"], n_prior=nz["n_prior"], reps=nz["reps"],
+                                  seed=seed + 1)
+    return GaussianNoise(unit, sigma=nz["sigma"], seed=seed + 1)
 
 
 def default_device(device: str | None) -> str:
@@ -83,32 +90,42 @@ def default_device(device: str | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
     from pathlib import Path
 
     from .. import optim, zoo
-    from ..references import reference_images, relative_activation
+    from ..references import (input_size, load_reference_set, relative_activation_summary,
+                              resolve_reference_source, validate_reference_source)
     from ..runs import atomic_write_json, evolve
 
     device = default_device(args.device)
+    ref_source = validate_reference_source(resolve_reference_source(args.references, args.model))  # before the run
     generator = zoo.load(args.generator, device=device)
     if zoo.get(args.generator).kind != "generator":
         raise ValueError(f"--generator {args.generator!r} is not a generator; generators: "
                          f"{', '.join(zoo.names('generator'))}")
-    unit = build_unit(args.model, args.layer, args.channel, args.position, args.noise, args.seed, device)
+    unit = build_unit(args.model, args.layer, args.channel, args.position, args.noise, args.seed, device,
+                      generator=generator)
     optimizer = optim.make(args.optimizer, generator.dim, seed=args.seed, device=device, **dict(args.settings))
     run = evolve(generator, unit, optimizer, args.budget, out=args.out, seed=args.seed, resume=args.resume,
                  init=args.init)
-    refs, names = reference_images(args.references)
-    ratio, best_ref, i = relative_activation(run.best_score, unit, refs)
-    summary = {"best_score": run.best_score, "best_reference_score": best_ref,
-               "best_reference_image": names[i], "relative_activation": ratio,
-               "generations": run.n_generations, "evaluations": int(sum(len(s) for s in run.gen_scores))}
+    refs = load_reference_set(ref_source, size=input_size(unit))
+    m = relative_activation_summary(run, unit, refs)
+    summary = {**m, "best_score": run.best_score, "generations": run.n_generations,
+               "evaluations": int(sum(len(s) for s in run.gen_scores))}
     atomic_write_json(Path(args.out) / "summary.json", summary)
     best_png = Path(args.out) / "best" / f"gen_{run.n_generations - 1:06d}.png"
+    opt = m["optimized_image"]
     print(f"unit {unit.describe()}")
-    print(f"best evolved score {run.best_score:.4g} after {summary['evaluations']} images "
-          f"({run.n_generations} generations)")
-    print(f"best natural reference: {names[i]} scores {best_ref:.4g}; relative activation {ratio:.3g}")
+    print(f"best clean score ever {m['best_clean_ever']:.4g} (best observed {m['best_observed_ever']:.4g}) after "
+          f"{summary['evaluations']} images ({run.n_generations} generations)")
+    print(f"reference set {refs.name!r} ({refs.n} images): best is {m['best_reference_image']} scoring "
+          f"{m['best_reference_score']:.4g}")
+    print(f"relative activation (XDream: last generation's best by observed score, {opt['response_kind']} response "
+          f"{opt['response']:.4g}) {m['relative_activation']:.3g}; best_clean_ever / best reference "
+          f"{m['best_clean_ever_over_reference']:.3g}")
+    if refs.warning:
+        print(f"warning: {refs.warning}", file=sys.stderr)
     print(f"images: best of each generation in {Path(args.out) / 'best'} (last: {best_png}); "
           f"data: {Path(args.out) / 'generations'}, {Path(args.out) / 'scores.csv'}, {Path(args.out) / 'summary.json'}")
     return 0

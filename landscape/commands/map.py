@@ -40,6 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reps", type=int, default=None,
                    help="repetitions per image for a noisy unit (default 5; noise-free units take 1)")
     p.add_argument("--clean", action="store_true", help="map the run's unit without its noise model")
+    p.add_argument("--fit-convention", choices=("project", "reference"), default="project",
+                   help="Kent fit and sphere smoothing: the project's (bounded unimodal Kent, poles once, no "
+                        "clipping) or the manifold papers' (reference bounds, poles per column, smoothed map "
+                        "clipped at 0) (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=None, help="images per forward pass")
     p.add_argument("--seed", type=int, default=0, help="seed for random axes (default: %(default)s)")
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
@@ -123,13 +127,15 @@ def run(args: argparse.Namespace) -> int:
     smoothed = None
     if tm.kind == "sphere":
         try:
-            smoothed = smooth_sphere(tm)
+            smoothed = smooth_sphere(tm, clip_at_zero=args.fit_convention == "reference")
             analysis["smoothing_s"] = smoothed.s
+            analysis["smoothing_clip_at_zero"] = smoothed.clip_at_zero
         except ValueError as e:  # too few rows for a spline: report it, the raw map is still written
             analysis["smoothing_error"] = str(e)
     html = save_html(tm, stem.with_name(stem.name + ".html"), smoothed=smoothed)
     try:
-        analysis["fits"] = {k: v.as_dict() for k, v in fit_map(tm).items()}
+        analysis["fit_convention"] = args.fit_convention
+        analysis["fits"] = {k: v.as_dict() for k, v in fit_map(tm, bounds=args.fit_convention).items()}
     except ValueError as e:
         analysis["fits_error"] = str(e)
     try:

@@ -23,6 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="pixel connectivity of super-level sets (default: %(default)s)")
     p.add_argument("--threshold", type=float, default=0.1,
                    help="significant peak/ring persistence as a fraction of the range (default: %(default)s)")
+    p.add_argument("--convention", choices=("project", "reference"), default="project",
+                   help="contour counting: the project's (8-connected super-level sets, domain rules, AUC over "
+                        "the level fraction) or the published recipe exactly (scikit-image find_contours, AUC "
+                        "over level / max) to compare with the paper's curves (default: %(default)s)")
     p.add_argument("--nan-policy", choices=("raise", "harmonic"), default="raise",
                    help="missing values: reject, or fill by harmonic interpolation (default: %(default)s)")
     p.add_argument("--smooth", type=float, default=0.0, metavar="SIGMA",
@@ -84,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     field = as_field(tmap, nan_policy=args.nan_policy)
     out = Path(args.out) if args.out else Path(args.map).with_suffix("").with_name(
         Path(args.map).with_suffix("").name + "_topology")
-    sig = TopologySignature(args.levels, args.connectivity, args.threshold, sigma=args.smooth).fit(field)
+    sig = TopologySignature(args.levels, args.connectivity, args.threshold, sigma=args.smooth,
+                            contour_convention=args.convention).fit(field)
     morse = MorseAnalysis(sigma=args.sigma).fit(field)
     print(f"{args.map}")
     print(sig.format())
@@ -106,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
 
         rel = SignatureReliability(n_boot=args.bootstrap, n_null=args.bootstrap, null=args.null, seed=args.seed,
                                    progress=True, levels=args.levels, connectivity=args.connectivity,
-                                   threshold=args.threshold, sigma=args.smooth).fit(field)
+                                   threshold=args.threshold, sigma=args.smooth,
+                                   contour_convention=args.convention).fit(field)
         print("")
         print(f"reliability ({rel.resample_} resampling, {args.null} null, {args.bootstrap} samples each):")
         print(rel.format())

@@ -19,6 +19,24 @@ the isotropic von Mises-Fisher bump). The fit works with the peak height ``A exp
 Every fit is a bounded least-squares (:func:`scipy.optimize.least_squares`) from several
 starts around the map's maximum; the best by residual is kept. ``r2`` is
 ``1 - SS_res / SS_tot`` over the points fitted (a sphere's pole rows count once each).
+
+Two Kent conventions (``fit_kent(..., bounds=...)``, ``fit_map(..., bounds=...)``)
+-------------------------------------------------------------------------------
+``"project"`` (default): the above, with ``0 <= kappa <= 2000`` and ``0 <= beta <= kappa / 2``
+(unimodal fits only), several starts, and each pole counted once. ``"reference"``: the fit of
+the manifold experiments (Wang & Ponce; repository ``Animadversio/Tuning-Manifold-Charting``,
+``analysis/libs/Kent_func/fit_Kent_w_baseline.m`` and ``fit_Kent.m``, called by
+``analysis/Figure2_KentFit/Manif_Fit_Population.m``): one start ``(theta, phi, psi, kappa, beta,
+A, baseline) = (0, 0, pi/2, 0.1, 0.1, 0.1, 0.01)``, bounds ``theta in [-pi, pi]``, ``phi in
+[-pi/2, pi/2]``, ``psi in [0, pi]``, ``kappa`` free (negative too), ``beta >= 0`` with no upper
+bound (``beta > kappa / 2`` is a ridge or a ring), ``A >= 0``, ``baseline >= 0``; each pole row
+set to its mean and counted once per grid column, as the reference fits the whole 11 x 11 grid
+(:func:`map_points` with ``poles="reference"``). MATLAB's trust-region ``fit`` is replaced by
+scipy's trust-region-reflective least squares from the same start, as the reference's Python
+port does with ``curve_fit`` (whose baseline fit bounds theta to [-pi/2, pi/2]; the MATLAB code
+that made the paper's figures allows [-pi, pi], which is used here). The reference convention
+is for setting numbers beside the published ones; the project's for a well-posed unimodal
+description (its kappa and ellipticity are always interpretable).
 """
 
 from __future__ import annotations
@@ -56,12 +74,13 @@ class FitResult:
     n_points: int
     success: bool
     predict: Callable[..., np.ndarray] = field(repr=False)
+    convention: str = "project"
 
     def as_dict(self) -> dict:
         """JSON-able summary (no callable)."""
         return {"model": self.model, "params": {k: float(v) for k, v in self.params.items()},
                 "r2": float(self.r2), "rmse": float(self.rmse), "n_points": int(self.n_points),
-                "success": bool(self.success)}
+                "success": bool(self.success), "convention": self.convention}
 
 
 def _r2(y: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
@@ -203,20 +222,34 @@ def _kent_normalised(Z: np.ndarray, theta0: float, phi0: float, psi: float, kapp
 KENT_KAPPA_MAX = 2000.0
 
 
-def fit_kent(theta_deg: Any, phi_deg: Any, values: Any) -> FitResult:
+KENT_BOUNDS = ("project", "reference")
+
+
+def fit_kent(theta_deg: Any, phi_deg: Any, values: Any, *, bounds: str = "project",
+             baseline: bool = True) -> FitResult:
     """Fit the Kent function to responses at sphere points.
 
     Parameters
     ----------
     theta_deg, phi_deg : (N,) arrays of point angles in degrees
     values : (N,) array (NaN skipped)
+    bounds : {"project", "reference"}
+        The project's bounded multi-start fit, or the reference's exactly (module docstring).
+    baseline : bool
+        Reference only: fit a baseline (``fit_Kent_w_baseline``) or not (``fit_Kent``). The
+        project's fit always has one.
 
     Returns
     -------
     FitResult with params ``theta0, phi0, psi`` (degrees; psi in [0, 180)), ``kappa, beta, A,
-    baseline, peak_amplitude`` (= A exp(kappa), the height of the bump above baseline) and
-    ``ellipticity`` (= 2 beta / kappa in [0, 1]).
+    baseline, peak_amplitude`` (= A exp(kappa), the height of the bump above baseline at mu1) and
+    ``ellipticity`` (= 2 beta / kappa: in [0, 1] for the project's fits; above 1, or with a
+    negative kappa, a reference fit is a ridge or a ring, not a bump). ``convention`` says which.
     """
+    if bounds not in KENT_BOUNDS:
+        raise ValueError(f"bounds must be one of {', '.join(KENT_BOUNDS)}, got {bounds!r}")
+    if bounds == "reference":
+        return _fit_kent_reference(theta_deg, phi_deg, values, baseline)
     t, p, v = _check_points(theta_deg, phi_deg, values)
     Z = sphere_points(t, p)
     vscale = max(np.ptp(v), 1e-12)
@@ -245,36 +278,92 @@ def fit_kent(theta_deg: Any, phi_deg: Any, values: Any) -> FitResult:
                      lambda tt, pp, _x=x.copy(): model(_x, sphere_points(tt, pp)))
 
 
-def map_points(tuning_map: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Coordinates and values of a map's distinct points, flattened.
+def _fit_kent_reference(theta_deg: Any, phi_deg: Any, values: Any, baseline: bool) -> FitResult:
+    from scipy.optimize import least_squares
+
+    t, p, v = _check_points(theta_deg, phi_deg, values)
+    Z = sphere_points(t, p)
+
+    def model(x: np.ndarray, ZZ: np.ndarray) -> np.ndarray:
+        proj = ZZ @ kent_frame(x[0], x[1], x[2]).T
+        with np.errstate(over="ignore"):
+            f = x[5] * np.exp(x[3] * proj[..., 0] + x[4] * (proj[..., 1] ** 2 - proj[..., 2] ** 2))
+        return f + (x[6] if baseline else 0.0)
+
+    x0 = np.array([0.0, 0.0, np.pi / 2, 0.1, 0.1, 0.1] + ([0.01] if baseline else []))
+    lower = np.array([-np.pi, -np.pi / 2, 0.0, -np.inf, 0.0, 0.0] + ([0.0] if baseline else []))
+    upper = np.array([np.pi, np.pi / 2, np.pi, np.inf, np.inf, np.inf] + ([np.inf] if baseline else []))
+    try:  # the reference also returns NaN parameters when its fit fails
+        sol = least_squares(lambda x: model(x, Z) - v, x0, bounds=(lower, upper), method="trf")
+        x, ok = sol.x, bool(sol.success)
+        if not np.all(np.isfinite(model(x, Z))):
+            raise ValueError("the fitted function overflows")
+    except ValueError:
+        x, ok = np.full(x0.size, np.nan), False
+    pred = model(x, Z)
+    r2, rmse = _r2(v, pred) if ok else (float("nan"), float("nan"))
+    params = {"theta0": float(np.rad2deg(x[0])), "phi0": float(np.rad2deg(x[1])), "psi": float(np.rad2deg(x[2])),
+              "kappa": float(x[3]), "beta": float(x[4]), "A": float(x[5]),
+              "baseline": float(x[6]) if baseline else 0.0}
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        params["peak_amplitude"] = float(x[5] * np.exp(x[3]))
+        params["ellipticity"] = float(2 * x[4] / x[3]) if x[3] != 0 else float("inf")
+    return FitResult("kent", params, r2, rmse, int(v.size), ok,
+                     lambda tt, pp, _x=x.copy(): model(_x, sphere_points(tt, pp)), convention="reference")
+
+
+def map_points(tuning_map: Any, poles: str = "once") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates and values of a map's points, flattened.
+
+    Parameters
+    ----------
+    poles : {"once", "reference"}
+        ``"once"``: a sphere's pole rows contribute one point each (the project's fits).
+        ``"reference"``: every grid point, each pole row set to its mean (so each pole counts
+        once per column), as the reference Kent fit does.
 
     Returns
     -------
-    x, y, values : (N,) arrays; ``(theta_deg, phi_deg)`` or ``(a, b)``; a sphere's pole rows
-        contribute one point each.
+    x, y, values : (N,) arrays; ``(theta_deg, phi_deg)`` or ``(a, b)``
     """
     from landscape.maps.grids import pole_rows
 
+    if poles not in ("once", "reference"):
+        raise ValueError(f"poles must be 'once' or 'reference', got {poles!r}")
     if tuning_map.kind == "sphere":
         cx, cy = tuning_map.coords["theta_deg"], tuning_map.coords["phi_deg"]
     else:
         cx, cy = tuning_map.coords["a"], tuning_map.coords["b"]
     xx, yy = np.meshgrid(cx, cy)
     keep = np.ones(tuning_map.shape, bool)
+    values = np.array(tuning_map.values, dtype=float)
     if tuning_map.kind == "sphere":
-        keep[pole_rows(cy), 1:] = False
-    return xx[keep], yy[keep], tuning_map.values[keep]
+        rows = pole_rows(cy)
+        if poles == "once":
+            keep[rows, 1:] = False
+        else:
+            for r in np.atleast_1d(rows):
+                values[r] = np.nanmean(values[r])
+    return xx[keep], yy[keep], values[keep]
 
 
-def fit_map(tuning_map: Any) -> dict[str, FitResult]:
+def fit_map(tuning_map: Any, bounds: str = "project") -> dict[str, FitResult]:
     """Isotropic and anisotropic Gaussians (and Kent on spheres) fitted to a map.
+
+    Parameters
+    ----------
+    bounds : {"project", "reference"}
+        The Kent fit's convention (module docstring); the Gaussians are the project's either way.
 
     Returns
     -------
     dict with keys ``isotropic_gaussian``, ``anisotropic_gaussian`` and, for spheres, ``kent``
     """
+    if bounds not in KENT_BOUNDS:
+        raise ValueError(f"bounds must be one of {', '.join(KENT_BOUNDS)}, got {bounds!r}")
     x, y, v = map_points(tuning_map)
     out = {"isotropic_gaussian": fit_gaussian(x, y, v), "anisotropic_gaussian": fit_gaussian(x, y, v, anisotropic=True)}
     if tuning_map.kind == "sphere":
-        out["kent"] = fit_kent(x, y, v)
+        out["kent"] = (fit_kent(*map_points(tuning_map, poles="reference"), bounds="reference")
+                       if bounds == "reference" else fit_kent(x, y, v))
     return out

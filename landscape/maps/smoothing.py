@@ -12,6 +12,12 @@ The smoothing factor ``s`` bounds the spline's sum of squared residuals. With re
 measurements the expected residual of a spline that follows the true tuning function is the
 sum of the squared standard errors of the fitted (interior) points, which is the default;
 a noise-free map (no standard errors) is interpolated (``s = 0``).
+
+``clip_at_zero=True`` then sets negative spline values to 0, as the reference analysis does
+(``Animadversio/Tuning-Manifold-Level-Sets``, ``invivo_analysis/Manif_interp_lib.py``:
+``np.maximum(data_interp, 0.0)``; firing rates are not negative, and a spline undershoots near
+steep flanks). Off by default: CNN activations may be negative, and clipping makes flat
+regions whose level sets are plateaus.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ class SmoothedSphere:
         The fitted spline (evaluate at other points with :meth:`__call__`).
     theta_shift : float
         Whole turns (degrees) added to the longitudes before fitting.
+    clip_at_zero : bool
+        Whether ``values`` (and :meth:`__call__`) were clipped at 0 (the reference's rule).
     """
 
     values: np.ndarray
@@ -48,16 +56,19 @@ class SmoothedSphere:
     s: float
     spline: Any
     theta_shift: float
+    clip_at_zero: bool = False
 
     def __call__(self, theta_deg: Any, phi_deg: Any) -> np.ndarray:
         """Spline values at matching arrays of angles (degrees), same shape as the inputs."""
         t, p = np.broadcast_arrays(np.asarray(theta_deg, float), np.asarray(phi_deg, float))
         u = np.clip(np.deg2rad(90.0 - p), 0.0, np.pi)
         v = np.deg2rad(t + self.theta_shift)
-        return self.spline.ev(u.ravel(), v.ravel()).reshape(t.shape)
+        out = self.spline.ev(u.ravel(), v.ravel()).reshape(t.shape)
+        return np.maximum(out, 0.0) if self.clip_at_zero else out
 
 
-def smooth_sphere(tuning_map: Any, *, step_deg: float = 1.0, s: float | None = None) -> SmoothedSphere:
+def smooth_sphere(tuning_map: Any, *, step_deg: float = 1.0, s: float | None = None,
+                  clip_at_zero: bool = False) -> SmoothedSphere:
     """Fit a spherical spline to a sphere map and evaluate it every ``step_deg`` degrees.
 
     Parameters
@@ -69,6 +80,8 @@ def smooth_sphere(tuning_map: Any, *, step_deg: float = 1.0, s: float | None = N
     s : float or None
         Smoothing factor; ``None`` uses the sum of squared standard errors of the interior
         points, or 0 (interpolation) when the map has no standard errors.
+    clip_at_zero : bool
+        Set negative values to 0, as the reference analysis does (module docstring).
 
     Returns
     -------
@@ -105,7 +118,8 @@ def smooth_sphere(tuning_map: Any, *, step_deg: float = 1.0, s: float | None = N
     theta_out = np.arange(theta[0], theta[-1] + 1e-9, step_deg)
     phi_out = np.arange(phi[0], phi[-1] + 1e-9, step_deg)
     out = SmoothedSphere(values=np.empty((phi_out.size, theta_out.size)), theta_deg=theta_out,
-                         phi_deg=phi_out, s=float(s), spline=spline, theta_shift=shift)
+                         phi_deg=phi_out, s=float(s), spline=spline, theta_shift=shift,
+                         clip_at_zero=bool(clip_at_zero))
     tt, pp = np.meshgrid(theta_out, phi_out)
     out.values = out(tt, pp)
     return out

@@ -8,7 +8,9 @@ Schema
     ``seeds`` (list of distinct ints, or an int n meaning 0..n-1; default ``[0]``);
     ``noise`` (list of ``"none"``, ``"poisson:SCALE[:REPS]"``, ``"gaussian:SIGMA"``; default
     ``["none"]``); ``init`` (``"prior"`` or absent: each optimizer's own start);
-    ``references`` (``"skimage"`` or a folder of natural images for relative activation);
+    ``references`` (the reference set of XDream's relative activation: ``"default"``, each model's
+    domain default, ``"cifar"`` for CIFAR networks and ``"imagenet+photos"`` for ImageNet ones;
+    a set of :data:`landscape.references.REFERENCE_SETS`, joined with ``+``; or a folder);
     ``normalise`` (``"unit-noise"``: divide by the best any optimizer reached on the unit at
     that noise level, the default; ``"unit"``: across noise levels too); ``reference_optimizer``
     (label the summary's ratio divides by, default ``"ga"`` when there is one); ``device``
@@ -29,7 +31,8 @@ Schema
     ``seed`` (random axes; default 0). The map keeps the run's noise model.
 ``[topology]`` (optional, needs ``[map]``)
     Topological signature of each map (:class:`landscape.topology.TopologySignature`):
-    ``levels`` (default 21), ``connectivity`` (8 or 4), ``threshold`` (0.1), ``sigma`` (0).
+    ``levels`` (default 21), ``connectivity`` (8 or 4), ``threshold`` (0.1), ``sigma`` (0),
+    ``contour_convention`` (``"project"``, the default, or ``"reference"``: the published recipe).
 
 Every field is checked, models included (layer names, channel ranges, optimizer settings),
 by :func:`plan`; a bad field raises :class:`SpecError` naming it.
@@ -58,7 +61,7 @@ SWEEP_KEYS = ("generator", "generators", "budget", "seeds", "noise", "init", "re
               "reference_optimizer", "device", "torch_threads", "workers", "out")
 UNIT_KEYS = ("model", "layer", "layers", "channels", "position", "channel_seed")
 MAP_KEYS = ("axes", "grid", "reps", "seed")
-TOPOLOGY_KEYS = ("levels", "connectivity", "threshold", "sigma")
+TOPOLOGY_KEYS = ("levels", "connectivity", "threshold", "sigma", "contour_convention")
 MAP_AXES = ("pc", "pc1-random", "random")
 MAP_FORMAT = "landscape-sweep-map/1"
 _RANDOM = re.compile(r"^random\s+(\d+)$")
@@ -102,7 +105,7 @@ class SweepSpec:
     units: list[UnitGroup]
     optimizers: list[OptimizerSpec]
     init: str | None = None
-    references: str = "skimage"
+    references: str = "default"
     normalise: str = "unit-noise"
     reference_optimizer: str | None = None
     device: str = "auto"
@@ -188,13 +191,18 @@ def load_spec(source: Any) -> SweepSpec:
     init = s.get("init")
     if init not in (None, "prior"):
         raise SpecError("sweep.init", f"must be 'prior' or absent (each optimizer's own start), got {init!r}")
-    refs = s.get("references", "skimage")
+    refs = s.get("references", "default")
     if not isinstance(refs, str):
-        raise SpecError("sweep.references", f"must be 'skimage' or a folder path, got {refs!r}")
-    if refs != "skimage":
-        if not Path(refs).is_dir():
-            raise SpecError("sweep.references", f"folder {refs!r} does not exist; give 'skimage' or a folder of images")
+        raise SpecError("sweep.references", f"must be 'default', a named set or a folder path, got {refs!r}")
+    if Path(refs).is_dir():
         refs = str(Path(refs).resolve())
+    elif refs != "default":
+        from ..references import validate_reference_source
+
+        try:
+            validate_reference_source(refs)
+        except (ValueError, FileNotFoundError, RuntimeError) as e:
+            raise SpecError("sweep.references", f"{e}; or 'default' (each model's domain set)") from None
     normalise = s.get("normalise", "unit-noise")
     if normalise not in NORMALISE:
         raise SpecError("sweep.normalise", f"must be one of {', '.join(NORMALISE)}, got {normalise!r}")
@@ -300,6 +308,11 @@ def _topology_settings(t: Any, map_: dict | None) -> dict | None:
     _no_unknown(t, TOPOLOGY_KEYS, "topology.")
     out = {"levels": t.get("levels", 21), "connectivity": t.get("connectivity", 8),
            "threshold": t.get("threshold", 0.1), "sigma": t.get("sigma", 0.0)}
+    if "contour_convention" in t:  # only when given, so the task keys of earlier specs stay as they were
+        if t["contour_convention"] not in ("project", "reference"):
+            raise SpecError("topology.contour_convention", f"must be 'project' or 'reference', "
+                                                           f"got {t['contour_convention']!r}")
+        out["contour_convention"] = t["contour_convention"]
     if isinstance(out["levels"], bool) or not isinstance(out["levels"], int) or out["levels"] < 2:
         raise SpecError("topology.levels", f"must be an integer >= 2, got {out['levels']!r}")
     if out["connectivity"] not in (4, 8):
@@ -323,20 +336,25 @@ def _list_of(x: Any, kind: type, name: str, what: str) -> None:
         raise SpecError(name, f"must be a non-empty list of {what}, got {x!r}")
 
 
-def _check_noise(text: str, name: str) -> None:
-    kind, *params = text.split(":")
-    valid = "none, poisson:SCALE[:REPS] (SCALE > 0, REPS >= 1) or gaussian:SIGMA (SIGMA >= 0)"
+def _reference_source(references: str, model: str, name: str) -> str:
+    """The reference set a model's tasks use (the model's domain default for "default"), loadable here."""
+    from ..references import load_reference_set, resolve_reference_source
+
     try:
-        if kind == "none" and not params:
-            return
-        if kind == "poisson" and 1 <= len(params) <= 2 and float(params[0]) > 0 and \
-                (len(params) == 1 or int(params[1]) >= 1):
-            return
-        if kind == "gaussian" and len(params) == 1 and float(params[0]) >= 0:
-            return
+        src = resolve_reference_source(references, model)
+        load_reference_set(src, size=8)  # missing packages or files fail here, before any task runs
+    except (ValueError, ImportError, FileNotFoundError, RuntimeError) as e:
+        raise SpecError("sweep.references" if references != "default" else name, str(e)) from None
+    return src
+
+
+def _check_noise(text: str, name: str) -> None:
+    from ..units.noise import NOISE_SYNTAX, parse_noise
+
+    try:
+        parse_noise(text)
     except ValueError:
-        pass
-    raise SpecError(name, f"{text!r} is not a noise model; valid: {valid}")
+        raise SpecError(name, f"{text!r} is not a noise model; valid: {NOISE_SYNTAX}") from None
 
 
 def _unit_group(u: Any, i: int) -> UnitGroup:
@@ -415,13 +433,10 @@ def _plan(spec: SweepSpec) -> list[Task]:
     from ..units import layers as layer_names
     from .optimizers import make_optimizer, optimizer_names
 
-    if spec.references == "skimage":
-        import importlib.util
-
-        if importlib.util.find_spec("skimage") is None:
-            raise SpecError("sweep.references", "the default natural reference images ship with scikit-image, "
-                                                "which is not installed: `pip install scikit-image`, or give a "
-                                                "folder of images")
+    ref_sets: dict[str, str] = {}
+    for i, grp in enumerate(spec.units):
+        if grp.model not in ref_sets:
+            ref_sets[grp.model] = _reference_source(spec.references, grp.model, f"units[{i}].model")
     gen_dims = {}
     for i, g in enumerate(spec.generators):
         if g not in zoo.names("generator"):
@@ -497,7 +512,7 @@ def _plan(spec: SweepSpec) -> list[Task]:
                             "channel": channel, "position": position, "noise": noise,
                             "optimizer": {"label": o.label, "algorithm": o.algorithm, "settings": o.settings},
                             "seed": seed, "budget": spec.budget, "init": spec.init,
-                            "references": spec.references}))
+                            "references": ref_sets[model]}))
     return tasks
 
 

@@ -11,10 +11,14 @@ Files
 ``maps.parquet`` / ``maps.csv`` (with a [map] table in the spec)
     One row per (generator, unit, noise): :data:`MAP_COLUMNS`.
 
-Normalised score (the ActMax-Optimizer-Dev protocol): a task's best clean score divided by
-the best clean score any task of the sweep reached on the same unit (``normalise =
-"unit-noise"``: at the same noise level; ``"unit"``: at any noise level). NaN where that best
-is not positive, since a ratio to a non-positive maximum does not rank anything.
+Normalised score (the ActMax-Optimizer-Dev protocol, :func:`landscape.measures.normalised_score`):
+a task's ``best_clean_ever`` divided by the best any task of the sweep reached on the same
+unit (``normalise = "unit-noise"``: at the same noise level; ``"unit"``: at any noise level).
+NaN where that best is not positive, since a ratio to a non-positive maximum does not rank
+anything. ``relative_activation`` is XDream's (:func:`landscape.measures.relative_activation`),
+against the task's ``reference_set``; tables written before these names existed called the
+oracle ``best_clean_score`` (:func:`read_table` renames it) and its ratio to the best reference
+``relative_activation``.
 """
 
 from __future__ import annotations
@@ -43,11 +47,17 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("evaluations", "int64", "image evaluations made"),
     ("generations", "int64", "generations made"),
     ("best_score", "float64", "best observed (noisy) score"),
-    ("best_clean_score", "float64", "best noise-free score of any evaluated image"),
-    ("normalised_score", "float64", "best_clean_score / best on this unit (see module docs)"),
-    ("best_reference_score", "float64", "best noise-free score among the natural reference images"),
+    ("best_clean_ever", "float64", "best noise-free score of any evaluated image (an oracle under noise)"),
+    ("normalised_score", "float64", "ActMax's normalised score: best_clean_ever / best on this unit (module docs)"),
+    ("best_reference_score", "float64", "best noise-free score among the reference images"),
     ("best_reference_image", "string", "name of that reference image"),
-    ("relative_activation", "float64", "best_clean_score / best_reference_score (XDream)"),
+    ("reference_set", "string", "reference set (landscape.references) or folder"),
+    ("n_reference_images", "int64", "images in the reference set"),
+    ("relative_activation", "float64", "XDream's: optimized_response / best_reference_score"),
+    ("optimized_response", "float64", "response to the last generation's best image by observed score "
+                                      "(XDream's optimized image)"),
+    ("optimized_response_kind", "string", "'clean' (noise-free, simulated unit) or 'observed'"),
+    ("best_clean_ever_over_reference", "float64", "best_clean_ever / best_reference_score (not XDream's measure)"),
     ("run_dir", "string", "the task's run folder, relative to the sweep folder"),
     ("status", "string", "status of the run (complete)"),
     ("wall_time_s", "float64", "seconds the evolution's generations took"),
@@ -76,7 +86,7 @@ MAP_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("source_key", "string", "key of the evolution mapped: the unit's best at this noise level"),
     ("source_optimizer", "string", "its optimizer label"),
     ("source_seed", "int64", "its seed (the map's noise model uses seed + 1)"),
-    ("source_best_clean_score", "float64", "its best clean score"),
+    ("source_best_clean_ever", "float64", "its best_clean_ever"),
     ("map_kind", "string", "sphere or plane"),
     ("map_axes", "string", "axes request (landscape.maps.run_axes)"),
     ("map_grid", "string", "grid request (landscape.maps.grids.parse_grid)"),
@@ -98,7 +108,9 @@ def map_columns(topology: bool) -> tuple[tuple[str, str, str], ...]:
     from ..topology import SUMMARY_KEYS
 
     return MAP_COLUMNS + tuple((f"topology_{k}", "float64", f"topological signature component {k!r} "
-                                "(landscape.topology.signature)") for k in SUMMARY_KEYS)
+                                "(landscape.topology.signature)") for k in SUMMARY_KEYS) + (
+        ("topology_contour_convention", "string", "how the contour components were counted: 'project' or "
+                                                  "'reference' (the published recipe)"),)
 
 SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("model", "string", "zoo classifier"),
@@ -108,7 +120,9 @@ SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("n_tasks", "int64", "tasks (units x seeds) averaged"),
     ("mean_normalised_score", "float64", "mean of normalised_score"),
     ("sem_normalised_score", "float64", "standard error of that mean"),
-    ("mean_relative_activation", "float64", "mean of relative_activation"),
+    ("mean_relative_activation", "float64", "mean of XDream's relative_activation"),
+    ("median_relative_activation", "float64", "median of XDream's relative_activation"),
+    ("reference_set", "string", "the reference set(s) of those relative activations, with their sizes"),
     ("reference_optimizer", "string", "label the ratio divides by (GA by default)"),
     ("ratio_to_reference", "float64", "mean_normalised_score / that of the reference optimizer, same layer and noise"),
 )
@@ -126,14 +140,17 @@ def normalise(rows: list[dict], within: str = "unit-noise") -> list[dict]:
         g = (r["generator"], r["unit"])
         return g + (r["noise"],) if within == "unit-noise" else g
 
+    from ..measures import normalised_score
+
     best: dict[tuple, float] = {}
     for r in rows:
-        s = r["best_clean_score"]
+        s = r["best_clean_ever"]
         if s is not None and not math.isnan(s):
             best[group(r)] = max(best.get(group(r), -math.inf), s)
     for r in rows:
-        b = best.get(group(r), math.nan)
-        r["normalised_score"] = r["best_clean_score"] / b if b > 0 else math.nan
+        s = r["best_clean_ever"]
+        r["normalised_score"] = float(normalised_score([math.nan if s is None else s],
+                                                       best.get(group(r), math.nan))[0])
     return rows
 
 
@@ -151,11 +168,14 @@ def summarise(rows: list[dict], reference: str | None) -> list[dict]:
     for (model, layer, noise, opt), rs in groups.items():
         v = np.array([r["normalised_score"] for r in rs], float)
         ra = np.array([r["relative_activation"] for r in rs], float)
+        sets = sorted({f"{r['reference_set']} ({r['n_reference_images']})" for r in rs if r.get("reference_set")})
         fin = v[np.isfinite(v)]
         out.append({"model": model, "layer": layer, "noise": noise, "optimizer": opt, "n_tasks": len(rs),
                     "mean_normalised_score": float(fin.mean()) if fin.size else math.nan,
                     "sem_normalised_score": float(fin.std(ddof=1) / np.sqrt(fin.size)) if fin.size > 1 else math.nan,
                     "mean_relative_activation": float(np.nanmean(ra)) if np.isfinite(ra).any() else math.nan,
+                    "median_relative_activation": float(np.nanmedian(ra)) if np.isfinite(ra).any() else math.nan,
+                    "reference_set": ", ".join(sets),
                     "reference_optimizer": reference or "", "ratio_to_reference": math.nan})
     if reference is not None:
         ref = {(s["model"], s["layer"], s["noise"]): s["mean_normalised_score"] for s in out
@@ -214,21 +234,31 @@ def read_table(path: str | Path) -> list[dict]:
     """Rows of a ``table.parquet`` (or ``summary.parquet``) as a list of dicts."""
     import pyarrow.parquet as pq
 
-    return pq.read_table(path).to_pylist()
+    rows = pq.read_table(path).to_pylist()
+    for r in rows:  # tables from before the measures had their names
+        for old, new in (("best_clean_score", "best_clean_ever"), ("source_best_clean_score", "source_best_clean_ever")):
+            if old in r and new not in r:
+                r[new] = r.pop(old)
+                if new == "best_clean_ever" and "relative_activation" in r:
+                    r["best_clean_ever_over_reference"] = r.pop("relative_activation")
+                    r["relative_activation"] = math.nan
+    return rows
 
 
 def format_summary(summary: list[dict]) -> str:
     """The summary as a fixed-width text table."""
     ref = next((s["reference_optimizer"] for s in summary if s["reference_optimizer"]), None)
-    head = ["model", "layer", "noise", "optimizer", "n", "mean norm.", "sem", "rel. act.",
-            f"/ {ref}" if ref else "ratio"]
+    head = ["model", "layer", "noise", "optimizer", "n", "normalised score (ActMax)", "sem",
+            "relative activation (XDream, mean)", f"/ {ref}" if ref else "ratio"]
     body = [[s["model"], s["layer"], s["noise"], s["optimizer"], str(s["n_tasks"]),
              f"{s['mean_normalised_score']:.3f}", f"{s['sem_normalised_score']:.3f}",
              f"{s['mean_relative_activation']:.3g}", f"{s['ratio_to_reference']:.2f}"] for s in summary]
     widths = [max(len(x) for x in col) for col in zip(head, *body)]
     lines = ["  ".join(x.ljust(w) if i < 4 else x.rjust(w) for i, (x, w) in enumerate(zip(line, widths)))
              for line in [head, *body]]
-    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+    sets = sorted({s.get("reference_set", "") for s in summary} - {""})
+    note = [f"relative activation against the reference set {', '.join(sets)} (set (images))"] if sets else []
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:], *note])
 
 
 def equal_results(a: list[dict], b: list[dict]) -> bool:

@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 #: format of ``results/<key>.json``
-RESULT_FORMAT = "landscape-sweep-result/1"
+RESULT_FORMAT = "landscape-sweep-result/2"
+#: version 1 called the oracle ``best_clean_score`` and its ratio to the best reference ``relative_activation``
+_RESULT_FORMAT_V1 = "landscape-sweep-result/1"
 
 _CACHE: dict[tuple, Any] = {}
 _LOADS: dict[tuple, int] = {}
@@ -77,11 +79,11 @@ def cached_zoo(name: str, device: str) -> Any:
     return _cached("zoo", name, device, lambda: zoo.load(name, device=device))
 
 
-def cached_references(source: str) -> tuple[Any, list[str]]:
-    """Reference images ``(N, 3, 224, 224)`` and their names, once per worker thread."""
-    from ..references import reference_images
+def cached_references(source: str, size: int = 224) -> Any:
+    """The :class:`~landscape.references.ReferenceSet` named ``source`` at ``size``, once per worker thread."""
+    from ..references import load_reference_set
 
-    return _cached("references", source, "cpu", lambda: reference_images(None if source == "skimage" else source))
+    return _cached("references", f"{source}@{size}", "cpu", lambda: load_reference_set(source, size=size))
 
 
 def cache_info() -> dict[str, int]:
@@ -145,9 +147,14 @@ def read_result(out: str | os.PathLike, key: str, config: dict) -> dict | None:
         rec = json.loads(p.read_text())
     except (OSError, json.JSONDecodeError):
         return None  # written atomically, so this is a foreign or damaged file: redo the task
-    if rec.get("format") != RESULT_FORMAT or rec.get("config") != json.loads(json.dumps(config)):
+    if rec.get("format") not in (RESULT_FORMAT, _RESULT_FORMAT_V1) or rec.get("config") != json.loads(json.dumps(config)):
         return None
-    return rec["row"]
+    row = rec["row"]
+    if rec["format"] == _RESULT_FORMAT_V1:
+        if "source_best_clean_score" not in row:
+            return None  # an evolution row: re-derived from its complete run folder, with no new evaluation
+        row["source_best_clean_ever"] = row.pop("source_best_clean_score")
+    return row
 
 
 def committed_generations(run_dir: Path) -> int:
@@ -194,7 +201,7 @@ def run_task(payload: TaskPayload) -> dict:
     if done is not None:
         return done
     from ..commands.evolve import build_unit
-    from ..references import relative_activation
+    from ..references import input_size, relative_activation_summary
     from ..runs import evolve
     from .optimizers import make_optimizer
     from .tasks import unit_id
@@ -207,7 +214,7 @@ def run_task(payload: TaskPayload) -> dict:
         generator = cached_zoo(cfg["generator"], device)
         model = cached_zoo(cfg["model"], device)
         unit = build_unit(cfg["model"], cfg["layer"], cfg["channel"], cfg["position"], cfg["noise"], cfg["seed"],
-                          device, model=model)
+                          device, model=model, generator=generator)
         opt = cfg["optimizer"]
         optimizer = make_optimizer(opt["algorithm"], generator.dim, seed=cfg["seed"], device=device,
                                    settings=opt["settings"], factory=payload.factory)
@@ -216,9 +223,8 @@ def run_task(payload: TaskPayload) -> dict:
         resumed_from = committed_generations(run_dir) if resume else 0
         run = evolve(generator, unit, optimizer, cfg["budget"], out=run_dir, seed=cfg["seed"], resume=resume,
                      init=cfg["init"], progress=False)
-        refs, ref_names = cached_references(cfg["references"])
-        best_clean = float(run.best_score) if run.has_clean_scores else float("nan")
-        ratio, best_ref, i = relative_activation(best_clean, unit, refs)
+        refs = cached_references(cfg["references"], input_size(unit))
+        m = relative_activation_summary(run, unit, refs)
         row = {
             "key": payload.key, "generator": cfg["generator"], "model": cfg["model"], "layer": cfg["layer"],
             "channel": int(cfg["channel"]), "position": cfg["position"], "unit": unit_id(cfg),
@@ -226,8 +232,12 @@ def run_task(payload: TaskPayload) -> dict:
             "settings": json.dumps(opt["settings"], sort_keys=True), "seed": int(cfg["seed"]),
             "budget": int(cfg["budget"]), "evaluations": int(sum(len(s) for s in run.gen_scores)),
             "generations": int(run.n_generations), "best_score": float(run.all_scores.max()),
-            "best_clean_score": best_clean, "best_reference_score": float(best_ref),
-            "best_reference_image": ref_names[i], "relative_activation": float(ratio),
+            "best_clean_ever": float(m["best_clean_ever"]), "best_reference_score": float(m["best_reference_score"]),
+            "best_reference_image": m["best_reference_image"], "reference_set": refs.name,
+            "n_reference_images": refs.n, "relative_activation": float(m["relative_activation"]),
+            "optimized_response": float(m["optimized_image"]["response"]),
+            "optimized_response_kind": m["optimized_image"]["response_kind"],
+            "best_clean_ever_over_reference": float(m["best_clean_ever_over_reference"]),
             "run_dir": f"runs/{payload.key}", "status": str(run.meta.get("status")),
             "wall_time_s": float(run.wall_time.sum()), "resumed_from_generation": int(resumed_from), "_cpu0": cpu0,
         }
@@ -235,9 +245,9 @@ def run_task(payload: TaskPayload) -> dict:
 
 
 def best_row(rows: list[dict]) -> dict:
-    """The row with the highest best clean score (the first such row on ties; NaN ranks last)."""
+    """The row with the highest best_clean_ever (the first such row on ties; NaN ranks last)."""
     def score(r: dict) -> float:
-        s = r["best_clean_score"]
+        s = r["best_clean_ever"]
         return -float("inf") if s is None or s != s else s
 
     best = rows[0]
@@ -284,7 +294,7 @@ def run_map_task(payload: TaskPayload, rows: list[dict]) -> dict:
         generator = cached_zoo(cfg["generator"], device)
         model = cached_zoo(cfg["model"], device)
         unit = build_unit(cfg["model"], cfg["layer"], cfg["channel"], cfg["position"], cfg["noise"], src["seed"],
-                          device, model=model)
+                          device, model=model, generator=generator)
         m = cfg["map"]
         run = Run.load(Path(payload.out) / src["run_dir"])
         tmap = map_from_run(run, generator, unit, axes=m["axes"], grid=m["grid"], seed=m["seed"],
@@ -295,7 +305,7 @@ def run_map_task(payload: TaskPayload, rows: list[dict]) -> dict:
         row = {"key": payload.key, "generator": cfg["generator"], "model": cfg["model"], "layer": cfg["layer"],
                "channel": int(cfg["channel"]), "position": cfg["position"], "unit": unit_id(cfg),
                "noise": cfg["noise"], "source_key": src["key"], "source_optimizer": src["optimizer"],
-               "source_seed": int(src["seed"]), "source_best_clean_score": src["best_clean_score"],
+               "source_seed": int(src["seed"]), "source_best_clean_ever": src["best_clean_ever"],
                "map_kind": tmap.kind, "map_axes": str(m["axes"]), "map_grid": str(m["grid"]),
                "map_dir": f"maps/{payload.key}", "peak_value": peak["value"], "peak_row": peak["row"],
                "peak_col": peak["col"], "_cpu0": cpu0}
@@ -305,4 +315,5 @@ def run_map_task(payload: TaskPayload, rows: list[dict]) -> dict:
             sig = TopologySignature(**cfg["topology"]).fit(tmap)
             sig.save(map_dir / "topology")
             row.update({f"topology_{k}": float(v) for k, v in sig.summary_.items()})
+            row["topology_contour_convention"] = sig.contour_convention
         return _finish(payload, row, t0)

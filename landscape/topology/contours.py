@@ -30,6 +30,34 @@ characteristic counted cell by cell: one labelling of ``S`` suffices. With a joi
 around it, which happens exactly when one of them fails to connect the two border circles.
 ``loops = branches - lines``. All levels are labelled in one call. :func:`trace_level_set`
 traces the curves themselves (marching squares) for pictures and as an independent check.
+
+Two conventions (``ContourSignature(convention=...)``)
+-----------------------------------------------------
+``"project"`` (the default) is the above. ``"reference"`` is the published recipe exactly, as
+the paper's code runs it (``Animadversio/Tuning-Manifold-Level-Sets``,
+``invivo_analysis/level_set_lib.py``: ``analyze_levelsets_topology``, ``is_close_loop``;
+``invivo_analysis/level_set_topology_analysis.py``: the AUCs and ``get_lowest_single_level``):
+levels ``linspace(min, max, 21)``; at each level ``skimage.measure.find_contours(values,
+level)`` with its defaults (``fully_connected="low"``: the *low* diagonal corners of a saddle
+cell are joined, i.e. 8-connected sub-level and 4-connected super-level sets); a curve is a
+loop when ``np.allclose(first point, last point)``, else a line; counts are kept at the
+extreme levels whatever ``find_contours`` returns there (a point or a plateau may give short
+curves); AUC = ``np.trapz(count, level / max)`` (over level / max, from min / max to 1, not
+over the level fraction); the isolation level is the reference's ``loop_lowest_lvl``: level /
+max of the lowest level from which every level below the top one has exactly one loop
+(lines are not looked at; the top level is skipped; when every level qualifies the reference
+returns the top level, and so does this). The map is the array as stored, with no seam or pole
+rule (on a sphere map, a curve crossing the seam is two lines).
+
+Why they differ, and when to use which. The project's convention counts curves on the
+surface the map lives on (a seam joined, a pole a point), uses the same 8-connected
+super-level sets as the persistence diagrams (so contour counts and Betti numbers agree), and
+drops the degenerate extreme levels; its AUC over the level fraction in [0, 1] does not depend
+on where the map's minimum is relative to 0. Use it to relate contours to persistence, on
+sphere maps, and on maps whose responses can be negative. The reference convention is the one
+the published V1/V4/IT and CNN-layer curves were computed with: use it to put a number beside
+them. On saddle cells the two differ by which diagonal is joined, which changes loop and
+line counts wherever two high regions touch at a corner.
 """
 
 from __future__ import annotations
@@ -186,6 +214,58 @@ def _auc(y: np.ndarray, x: np.ndarray) -> float:
     return float(np.sum((y[1:] + y[:-1]) * np.diff(x)) / 2.0)
 
 
+CONVENTIONS = ("project", "reference")
+
+
+def reference_level_set_counts(values: Any, levels: int | Any = 21) -> dict[str, np.ndarray]:
+    """Loops, lines and branches per level by the published recipe (module docstring).
+
+    Parameters
+    ----------
+    values : (n, m) array
+        The map, read as stored (no domain rules).
+    levels : int or (L,) array
+        ``linspace(min, max, levels)``, or the level values.
+
+    Returns
+    -------
+    dict with ``levels (L,)``, ``loops (L,)``, ``lines (L,)``, ``branches (L,)`` (ints)
+    """
+    from skimage.measure import find_contours
+
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 2 or not np.all(np.isfinite(v)):
+        raise ValueError(f"the reference recipe needs a finite 2-D map, got shape {v.shape}"
+                         + ("" if v.ndim != 2 else " with NaN or inf (fill them first: nan_policy='harmonic')"))
+    if np.ndim(levels) == 0:
+        if not isinstance(levels, (int, np.integer)) or levels < 2:
+            raise ValueError(f"levels must be an integer >= 2 or an array of level values, got {levels!r}")
+        lv = np.linspace(v.min(), v.max(), int(levels))
+    else:
+        lv = np.asarray(levels, dtype=np.float64).ravel()
+    loops = np.zeros(lv.size, np.int64)
+    branches = np.zeros(lv.size, np.int64)
+    for i, level in enumerate(lv):
+        curves = find_contours(v, level)
+        branches[i] = len(curves)
+        loops[i] = sum(bool(np.allclose(c[0, :], c[-1, :])) for c in curves)
+    return {"levels": lv, "loops": loops, "lines": branches - loops, "branches": branches}
+
+
+def _reference_lowest_single(counts: np.ndarray) -> int:
+    """The reference's ``get_lowest_single_level`` index for one count column (quirks included)."""
+    n = counts.size
+    idx = n - 1
+    for i in range(n - 1, -1, -1):
+        if i == n - 1:
+            continue
+        if counts[i] == 1:
+            continue
+        idx = i + 1
+        break
+    return idx
+
+
 class ContourSignature:
     """Level-set curve counts over the level fraction and their summaries.
 
@@ -193,6 +273,11 @@ class ContourSignature:
     ----------
     levels : int or (L,) array
         Number of levels evenly from min to max (default 21, as in the paper), or values.
+    convention : {"project", "reference"}
+        ``"project"``: this module's counting (8-connected super-level sets, domain rules, zero
+        counts at the extreme levels, AUC over the level fraction). ``"reference"``: the
+        published recipe exactly (scikit-image ``find_contours``, AUC over level / max); see the
+        module docstring for both and when each is right.
     domain, nan_policy, theta_deg, phi_deg
         How to read an array (see :func:`~landscape.topology.domain.as_field`).
 
@@ -206,35 +291,61 @@ class ContourSignature:
         ``level / max`` (the paper's axis); NaN where ``max <= 0``.
     loops_, lines_, branches_ : (L,) int arrays
     loops_auc_, lines_auc_, branches_auc_ : float
-        Trapezoid area under each count curve over the level fraction in [0, 1].
+        Trapezoid area under each count curve: over the level fraction in [0, 1] (project), or
+        over level / max (reference).
     isolation_level_ : float
-        Lowest level fraction from which every higher level (below the maximum) has exactly
-        one branch and it is a loop: the map is a single isolated peak above it. 1.0 when
-        even the highest level below the maximum fails; NaN for a constant map.
+        Project: lowest level fraction from which every higher level (below the maximum) has
+        exactly one branch and it is a loop: the map is a single isolated peak above it. 1.0
+        when even the highest level below the maximum fails; NaN for a constant map.
+        Reference: the reference's ``loop_lowest_lvl`` (a level / max; module docstring).
     isolation_level_of_max_ : float
         The same level as a fraction of the maximum.
+    branch_lowest_level_ : float
+        Reference only: the reference's ``branch_lowest_lvl`` (NaN in the project convention).
     """
 
-    def __init__(self, levels: int | Any = 21, *, domain: str | None = None, nan_policy: str = "raise",
-                 theta_deg: Any = None, phi_deg: Any = None) -> None:
+    def __init__(self, levels: int | Any = 21, *, convention: str = "project", domain: str | None = None,
+                 nan_policy: str = "raise", theta_deg: Any = None, phi_deg: Any = None) -> None:
         self.levels = levels
+        self.convention = convention
         self.domain = domain
         self.nan_policy = nan_policy
         self.theta_deg = theta_deg
         self.phi_deg = phi_deg
 
-    def _field(self, data: Any) -> Field:
-        return as_field(data, self.domain, theta_deg=self.theta_deg, phi_deg=self.phi_deg,
-                        nan_policy=self.nan_policy)
-
     def fit(self, data: Any) -> "ContourSignature":
         """Count the level-set curves of ``data`` ((n, m) array, TuningMap or Field)."""
         field = self._field(data)
-        counts = count_level_sets(field, self.levels)
-        self._set(field, counts)
+        if self.convention == "reference":
+            self._set_reference(field, reference_level_set_counts(field.values, self.levels))
+        else:
+            self._set(field, count_level_sets(field, self.levels))
         return self
 
+    def _field(self, data: Any) -> Field:
+        if self.convention not in CONVENTIONS:
+            raise ValueError(f"convention must be one of {', '.join(CONVENTIONS)}, got {self.convention!r}")
+        return as_field(data, self.domain, theta_deg=self.theta_deg, phi_deg=self.phi_deg,
+                        nan_policy=self.nan_policy)
+
+    def _set_reference(self, field: Field, counts: dict[str, np.ndarray]) -> None:
+        lo, hi = field.range
+        lv = counts["levels"]
+        self.levels_ = lv
+        self.level_fraction_ = np.full(lv.size, np.nan) if not hi > lo else (lv - lo) / (hi - lo)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = lv / hi  # the reference divides by the maximum whatever its sign
+        self.level_of_max_ = x
+        self.loops_, self.lines_, self.branches_ = counts["loops"], counts["lines"], counts["branches"]
+        self.loops_auc_ = _auc(self.loops_, x)
+        self.lines_auc_ = _auc(self.lines_, x)
+        self.branches_auc_ = _auc(self.branches_, x)
+        self.isolation_level_ = float(x[_reference_lowest_single(self.loops_)])
+        self.isolation_level_of_max_ = self.isolation_level_
+        self.branch_lowest_level_ = float(x[_reference_lowest_single(self.branches_)])
+
     def _set(self, field: Field, counts: dict[str, np.ndarray]) -> None:
+        self.branch_lowest_level_ = float("nan")
         lo, hi = field.range
         lv = counts["levels"]
         self.levels_ = lv
@@ -267,7 +378,8 @@ class ContourSignature:
                 "branches_auc": self.branches_auc_, "isolation_level": self.isolation_level_}
 
     def __repr__(self) -> str:
-        return f"ContourSignature(levels={self.levels!r}, domain={self.domain!r}, nan_policy={self.nan_policy!r})"
+        return (f"ContourSignature(levels={self.levels!r}, convention={self.convention!r}, domain={self.domain!r}, "
+                f"nan_policy={self.nan_policy!r})")
 
 
 @dataclass

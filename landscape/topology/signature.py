@@ -7,10 +7,12 @@ collects their scalar components in ``summary_``:
 =======================  =====================================================================
 component                meaning
 =======================  =====================================================================
-loops_auc                area under the loop count over the level fraction (paper)
+loops_auc                area under the loop count over the level fraction (paper; with
+                         ``contour_convention="reference"``: over level / max, as published)
 lines_auc                area under the count of lines ending on the border (paper)
 branches_auc             area under the count of all level-set curves (paper)
-isolation_level          lowest level fraction above which the level set is one loop (paper)
+isolation_level          lowest level fraction above which the level set is one loop (paper;
+                         reference convention: the reference's ``loop_lowest_lvl``)
 n_peaks                  H0 classes with persistence > threshold x range
 n_rings                  H1 classes with persistence > threshold x range
 second_peak_prominence   persistence of the second peak over the range (0 = one peak)
@@ -22,7 +24,7 @@ Saved files (:meth:`TopologySignature.save`):
 
 ``signature.json``
     ``schema`` ("landscape.topology.signature"), ``version``, ``params`` (levels,
-    connectivity, threshold, sigma, nan_policy), ``domain`` (kind, shape, wrap, poles,
+    connectivity, threshold, sigma, nan_policy, contour_convention), ``domain`` (kind, shape, wrap, poles,
     topology, Euler characteristic), ``range`` [min, max], ``filled_pixels``, ``summary``
     (the components above), ``isolation_level_of_max``, ``peak_prominences`` (each peak's
     persistence over the range, largest first) and ``levels``: per level ``level``,
@@ -41,7 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from landscape.topology.contours import ContourSignature, count_level_sets, level_values
+from landscape.topology.contours import (CONVENTIONS, ContourSignature, count_level_sets, level_values,
+                                         reference_level_set_counts)
 from landscape.topology.domain import Field, as_field, smooth_field
 from landscape.topology.persistence import SuperlevelPersistence, superlevel_diagrams
 
@@ -65,6 +68,9 @@ class TopologySignature:
     sigma : float
         Gaussian smoothing in pixels before the analysis (0, the default, analyses the values
         as measured; on noisy maps a pixel or so keeps noise from adding loops and peaks).
+    contour_convention : {"project", "reference"}
+        How the contour components are counted (:class:`ContourSignature`'s ``convention``):
+        the project's (default) or the published recipe exactly.
     domain, nan_policy, theta_deg, phi_deg
         How to read an array (see :func:`~landscape.topology.domain.as_field`).
 
@@ -81,12 +87,13 @@ class TopologySignature:
     """
 
     def __init__(self, levels: int | Any = 21, connectivity: int = 8, threshold: float = 0.1, *,
-                 sigma: float = 0.0, domain: str | None = None, nan_policy: str = "raise", theta_deg: Any = None,
-                 phi_deg: Any = None) -> None:
+                 sigma: float = 0.0, contour_convention: str = "project", domain: str | None = None,
+                 nan_policy: str = "raise", theta_deg: Any = None, phi_deg: Any = None) -> None:
         self.levels = levels
         self.connectivity = connectivity
         self.threshold = threshold
         self.sigma = sigma
+        self.contour_convention = contour_convention
         self.domain = domain
         self.nan_policy = nan_policy
         self.theta_deg = theta_deg
@@ -100,11 +107,17 @@ class TopologySignature:
         """Compute the signature of ``data`` ((n, m) array, TuningMap or Field)."""
         if not 0 <= self.threshold < 1:
             raise ValueError(f"threshold is a fraction of the map's range in [0, 1), got {self.threshold!r}")
+        if self.contour_convention not in CONVENTIONS:
+            raise ValueError(f"contour_convention must be one of {', '.join(CONVENTIONS)}, "
+                             f"got {self.contour_convention!r}")
         field = smooth_field(self._field(data), self.sigma)
         self.field_ = field
         lv = level_values(field, self.levels)
-        contours = ContourSignature(lv)
-        contours._set(field, count_level_sets(field, lv))
+        contours = ContourSignature(lv, convention=self.contour_convention)
+        if self.contour_convention == "reference":
+            contours._set_reference(field, reference_level_set_counts(field.values, lv))
+        else:
+            contours._set(field, count_level_sets(field, lv))
         pers = SuperlevelPersistence(self.connectivity, lv, self.threshold)
         pers.diagrams_ = superlevel_diagrams(field, self.connectivity)
         pers._summarise(field, lv)
@@ -128,7 +141,7 @@ class TopologySignature:
         return {"schema": "landscape.topology.signature", "version": 1,
                 "params": {"levels": _jsonable(self.levels), "connectivity": self.connectivity,
                            "threshold": self.threshold, "sigma": self.sigma,
-                           "nan_policy": self.nan_policy},
+                           "nan_policy": self.nan_policy, "contour_convention": self.contour_convention},
                 "domain": self.field_.domain.describe(), "range": list(self.range_),
                 "filled_pixels": int(self.field_.filled.sum()) if self.field_.filled is not None else 0,
                 "summary": {k: _jsonable(v) for k, v in self.summary_.items()},
@@ -150,7 +163,11 @@ class TopologySignature:
         """A plain-text report: summary, then the per-level table."""
         lines = [f"domain: {self.field_.domain.kind} ({self.field_.domain.topology}), shape "
                  f"{self.field_.shape}, range [{self.range_[0]:.4g}, {self.range_[1]:.4g}], "
-                 f"connectivity {self.connectivity}"]
+                 f"connectivity {self.connectivity}",
+                 f"contour convention: {self.contour_convention} ("
+                 + ("published recipe: skimage find_contours, AUC over level / max" if self.contour_convention
+                    == "reference" else "project: 8-connected super-level sets, AUC over the level fraction")
+                 + ")"]
         for k, v in self.summary_.items():
             lines.append(f"  {k:24s} {v:.4g}" if isinstance(v, float) else f"  {k:24s} {v}")
         t = self.table()
@@ -165,7 +182,8 @@ class TopologySignature:
 
     def __repr__(self) -> str:
         return (f"TopologySignature(levels={self.levels!r}, connectivity={self.connectivity!r}, "
-                f"threshold={self.threshold!r}, sigma={self.sigma!r}, domain={self.domain!r})")
+                f"threshold={self.threshold!r}, sigma={self.sigma!r}, "
+                f"contour_convention={self.contour_convention!r}, domain={self.domain!r})")
 
 
 def signature(data: Any, **params: Any) -> dict[str, float]:

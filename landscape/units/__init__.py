@@ -7,9 +7,10 @@ from typing import Any
 
 from .base import Unit, check_images
 from .cnn import CNNUnit, layers
-from .noise import GaussianNoise, PoissonNoise
+from .noise import GaussianNoise, PoissonNoise, calibrated_poisson, parse_noise
 
-__all__ = ["Unit", "CNNUnit", "layers", "PoissonNoise", "GaussianNoise", "check_images"]
+__all__ = ["Unit", "CNNUnit", "layers", "PoissonNoise", "GaussianNoise", "calibrated_poisson", "parse_noise",
+           "check_images"]
 
 
 def __getattr__(name: str) -> Any:

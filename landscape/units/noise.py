@@ -61,13 +61,18 @@ class PoissonNoise(_NoisyUnit):
     ----------
     unit : Unit
     scale : float
-        Spikes per unit of activation; smaller means noisier.
+        Spikes per unit of activation; smaller means noisier. XDream's scorer
+        (``willwx/XDream``, ``xdream/Scorers.py``: ``poisson(max(0, score * scale)) / scale``)
+        uses the raw activation as the rate (scale 1) by default; its figure 6 calibrates the
+        scale per unit as an "expected max firing rate" in spikes, which
+        :func:`calibrated_poisson` does.
     reps : int
         Presentations averaged per image.
     seed : int or None
     """
 
-    def __init__(self, unit: Unit, scale: float = 1.0, reps: int = 1, seed: int | None = None) -> None:
+    def __init__(self, unit: Unit, scale: float = 1.0, reps: int = 1, seed: int | None = None,
+                 calibration: dict | None = None) -> None:
         if not scale > 0:
             raise ValueError(f"scale must be > 0, got {scale}")
         if int(reps) < 1:
@@ -75,6 +80,7 @@ class PoissonNoise(_NoisyUnit):
         super().__init__(unit, seed)
         self.scale = float(scale)
         self.reps = int(reps)
+        self.calibration = calibration
 
     def observe(self, clean: torch.Tensor) -> torch.Tensor:
         rate = (clean.detach().cpu().double().clamp_min(0) * self.scale).expand(self.reps, -1)
@@ -82,8 +88,10 @@ class PoissonNoise(_NoisyUnit):
         return (counts.mean(0) / self.scale).to(clean.device, clean.dtype)
 
     def describe(self) -> dict[str, Any]:
-        return {**self.unit.describe(), "noise": {"type": "poisson", "scale": self.scale, "reps": self.reps,
-                                                  "seed": self.seed}}
+        noise = {"type": "poisson", "scale": self.scale, "reps": self.reps, "seed": self.seed}
+        if self.calibration is not None:
+            noise["calibration"] = self.calibration
+        return {**self.unit.describe(), "noise": noise}
 
 
 class GaussianNoise(_NoisyUnit):
@@ -110,3 +118,108 @@ class GaussianNoise(_NoisyUnit):
 
     def describe(self) -> dict[str, Any]:
         return {**self.unit.describe(), "noise": {"type": "gaussian", "sigma": self.sigma, "seed": self.seed}}
+
+
+def poisson_scale_for_spikes(best_response: float, spikes: float) -> float:
+    """The Poisson scale at which a response of ``best_response`` is ``spikes`` expected spikes.
+
+    Parameters
+    ----------
+    best_response : float
+        The calibration response (e.g. the best clean response among N prior images), > 0.
+    spikes : float
+        Expected spike count wanted for it, > 0.
+    """
+    if not spikes > 0:
+        raise ValueError(f"spikes must be > 0, got {spikes}")
+    if not best_response > 0:
+        raise ValueError(f"cannot calibrate Poisson noise on a best response of {best_response}: the unit is silent "
+                         f"on the calibration images; use the raw scale (poisson:SCALE) or more prior images")
+    return float(spikes) / float(best_response)
+
+
+def calibrated_poisson(unit: Unit, generator: Any, spikes: float, n_prior: int = 100, reps: int = 1,
+                       seed: int | None = None, prior_seed: int = 0) -> PoissonNoise:
+    """Poisson noise with ``spikes`` expected spikes for the best of ``n_prior`` prior images.
+
+    XDream's figure 6 (stochastic scales 5-250, labelled "expected max firing rate, spks")
+    sets the Poisson rate so that a unit's strongest response is a given number of spikes,
+    which puts units with different activation ranges at the same signal-to-noise ratio. The
+    public XDream code only has the multiplier (``stochastic_scale``), not which images define
+    the maximum; here it is the best clean response to ``n_prior`` images of the generator's
+    prior (codes seeded by ``prior_seed``, the same for every run on a unit, so runs with
+    different optimizers and seeds share one calibration).
+
+    Parameters
+    ----------
+    unit : Unit
+    generator : Generator
+        Supplies the prior images (``sample`` and ``render``).
+    spikes : float
+        Expected spike count of the best prior image.
+    n_prior : int
+    reps : int
+        Presentations averaged per image.
+    seed : int or None
+        Seed of the noise draws.
+    prior_seed : int
+        Seed of the calibration codes.
+
+    Returns
+    -------
+    PoissonNoise
+        Its ``describe()`` records the calibration.
+    """
+    if int(n_prior) < 1:
+        raise ValueError(f"n_prior must be >= 1, got {n_prior}")
+    with torch.no_grad():
+        codes = generator.sample(int(n_prior), seed=prior_seed)
+        best = float(unit.clean(generator.render(codes)).max())
+    scale = poisson_scale_for_spikes(best, spikes)
+    return PoissonNoise(unit, scale=scale, reps=reps, seed=seed,
+                        calibration={"spikes": float(spikes), "prior_images": int(n_prior), "prior_seed": int(prior_seed),
+                                     "best_prior_response": best})
+
+
+NOISE_SYNTAX = ("none, poisson:SCALE[:REPS] (XDream's raw scale: SCALE > 0 spikes per unit of activation, "
+                "REPS >= 1), poisson-spikes:SPIKES[:REPS[:N]] (SPIKES > 0 expected spikes for the best of N prior "
+                "images, default N 100) or gaussian:SIGMA (SIGMA >= 0)")
+
+
+def parse_noise(text: str) -> dict[str, Any]:
+    """Parse a noise description (:data:`NOISE_SYNTAX`).
+
+    Returns
+    -------
+    dict
+        ``{"kind": "none"}``, ``{"kind": "poisson", "scale", "reps"}``, ``{"kind": "poisson-spikes",
+        "spikes", "reps", "n_prior"}`` or ``{"kind": "gaussian", "sigma"}``.
+
+    Raises
+    ------
+    ValueError
+        Naming the bad text and the valid forms.
+    """
+    kind, *params = str(text).split(":")
+    try:
+        if kind == "none" and not params:
+            return {"kind": "none"}
+        if kind == "poisson" and 1 <= len(params) <= 2:
+            scale, reps = float(params[0]), int(params[1]) if len(params) > 1 else 1
+            if scale > 0 and reps >= 1:
+                return {"kind": "poisson", "scale": scale, "reps": reps}
+        if kind == "poisson" and not params:  # "poisson" alone: XDream's raw rate
+            return {"kind": "poisson", "scale": 1.0, "reps": 1}
+        if kind == "poisson-spikes" and 1 <= len(params) <= 3:
+            spikes = float(params[0])
+            reps = int(params[1]) if len(params) > 1 else 1
+            n = int(params[2]) if len(params) > 2 else 100
+            if spikes > 0 and reps >= 1 and n >= 1:
+                return {"kind": "poisson-spikes", "spikes": spikes, "reps": reps, "n_prior": n}
+        if kind == "gaussian" and len(params) <= 1:
+            sigma = float(params[0]) if params else 0.2
+            if sigma >= 0:
+                return {"kind": "gaussian", "sigma": sigma}
+    except ValueError:
+        pass
+    raise ValueError(f"noise must be {NOISE_SYNTAX}; got {text!r}")

@@ -49,3 +49,30 @@ def test_comparison_input_errors():
         compare_with_evolution(unit, torch.rand(2, 3, 8, 8), torch.rand(3, 8, 8, 8), torch.rand(3, 8, 8))
     with pytest.raises(TypeError, match="evolved must be an image tensor"):
         compare_with_evolution(unit, torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8), np.zeros((3, 8, 8)))
+
+
+def test_comparison_of_a_run_uses_xdreams_optimized_image_and_names_the_set():
+    """Given a run, the evolved image is the last generation's best by observed score, not the best ever."""
+    from pathlib import Path
+
+    from landscape.references import ReferenceSet
+    from landscape.runs import Run
+
+    class Painter:  # a generator whose code is a grey level
+        device = torch.device("cpu")
+
+        def render(self, codes):
+            return codes.float().reshape(-1, 1, 1, 1).expand(-1, 3, 8, 8).clone()
+
+    unit = LuminanceUnit()
+    # generation 0 holds the brightest image ever (0.9); the last generation's observed best is code 0.5
+    # (observed 0.6, though code 0.7 is brighter: noise misled the experimenter)
+    run = Run(Path("mem"), {}, [np.array([[0.9]]), np.array([[0.5], [0.7]])],
+              [np.array([0.9]), np.array([0.6, 0.55])], [np.array([0.9]), np.array([0.5, 0.7])], np.zeros(2))
+    refs = ReferenceSet("greys", torch.full((2, 3, 8, 8), 0.25), ["a", "b"])
+    res = compare_with_evolution(unit, torch.rand(2, 3, 8, 8), refs, run, generator=Painter())
+    assert res.evolved_choice == "optimized"
+    assert res.activations["evolved"] == pytest.approx(float(unit(torch.full((1, 3, 8, 8), 0.5))[0]))
+    assert res.natural_set["name"] == "greys" and res.natural_set["n_images"] == 2 and res.natural_set["warning"]
+    with pytest.raises(ValueError, match="pass generator"):
+        compare_with_evolution(unit, torch.rand(2, 3, 8, 8), refs, run)

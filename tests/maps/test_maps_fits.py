@@ -85,3 +85,58 @@ def test_anisotropic_gaussian_recovers_built_ratio_and_angle():
 def test_fit_needs_enough_points():
     with pytest.raises(ValueError, match="at least 8 finite points"):
         fit_gaussian([0, 1], [0, 1], [1.0, np.nan])
+
+
+def _reference_kent_bsl(Xin, theta, phi, psi, kappa, beta, A, bsl):
+    """The reference's KentFunc_bsl and SO3, transcribed independently (grid in radians)."""
+    tz, pz = Xin[:, 0], Xin[:, 1]
+    Z = np.array([np.cos(tz) * np.cos(pz), np.sin(tz) * np.cos(pz), np.sin(pz)]).T
+    orig = np.array([[np.cos(theta) * np.cos(phi), np.sin(theta) * np.cos(phi), np.sin(phi)],
+                     [-np.sin(theta), np.cos(theta), 0],
+                     [np.cos(theta) * np.sin(phi), np.sin(theta) * np.sin(phi), -np.cos(phi)]]).T
+    rot = np.array([[1, 0, 0], [0, np.cos(psi), np.sin(psi)], [0, -np.sin(psi), np.cos(psi)]])
+    c = orig @ rot
+    return A * np.exp(kappa * Z @ c[:, 0] + beta * ((Z @ c[:, 1]) ** 2 - (Z @ c[:, 2]) ** 2)) + bsl
+
+
+def test_reference_kent_fit_is_the_published_recipe_and_allows_ridges():
+    from scipy.optimize import curve_fit
+
+    theta, phi = np.arange(-90, 90.1, 18.0), np.arange(-90, 90.1, 18.0)  # the experiments' 11 x 11 grid
+    tt, pp = np.meshgrid(theta, phi)
+    # a ridge: beta > kappa / 2, outside the project's unimodal bounds
+    true = dict(theta0=10.0, phi0=5.0, psi=60.0, kappa=1.5, beta=2.5, A=0.6, baseline=0.2)
+    vals = kent_function(tt, pp, **true) + 0.01 * np.random.default_rng(1).standard_normal(tt.shape)
+    vals[phi == 90.0] = vals[phi == 90.0].mean()  # a measured pole row is one image, one value
+    vals[phi == -90.0] = vals[phi == -90.0].mean()
+    tm = sphere_map_of(vals, theta, phi)
+    x, y, v = map_points(tm, poles="reference")
+    assert v.size == 121 and np.all(v[y == 90.0] == vals[-1].mean())
+    ref = fit_kent(x, y, v, bounds="reference")
+    # the reference's own call: curve_fit from its start with its bounds, on the full grid
+    Xin = np.deg2rad(np.c_[x, y])
+    popt, _ = curve_fit(_reference_kent_bsl, Xin, v, p0=[0, 0, np.pi / 2, 0.1, 0.1, 0.1, 0.01],
+                        bounds=([-np.pi, -np.pi / 2, 0, -np.inf, 0, 0, 0], [np.pi, np.pi / 2, np.pi] + [np.inf] * 4))
+    got = ref.params
+    np.testing.assert_allclose([np.deg2rad(got["theta0"]), np.deg2rad(got["phi0"]), np.deg2rad(got["psi"]),
+                                got["kappa"], got["beta"], got["A"], got["baseline"]], popt, rtol=1e-4, atol=1e-6)
+    assert ref.convention == "reference" and ref.as_dict()["convention"] == "reference"
+    assert ref.r2 > 0.99 and got["beta"] > got["kappa"] / 2  # the ridge is fitted
+    own = fit_kent(*map_points(tm))
+    assert own.convention == "project" and own.params["beta"] <= own.params["kappa"] / 2 + 1e-9
+    assert fit_map(tm, bounds="reference")["kent"].params == pytest.approx(got)
+    with pytest.raises(ValueError, match="bounds must be one of project, reference"):
+        fit_kent(x, y, v, bounds="paper")
+
+
+def test_reference_smoothing_clips_at_zero():
+    from landscape.maps import smooth_sphere
+
+    theta, phi = sphere_angles(11)
+    tt, pp = np.meshgrid(theta, phi)
+    vals = kent_function(tt, pp, theta0=0.0, phi0=0.0, psi=0.0, kappa=12.0, beta=0.0, A=np.exp(-12.0))
+    tm = sphere_map_of(vals, theta, phi)
+    raw, clipped = smooth_sphere(tm), smooth_sphere(tm, clip_at_zero=True)
+    assert raw.values.min() < 0  # the interpolating spline undershoots beside the steep peak
+    assert clipped.values.min() == 0 and clipped.clip_at_zero
+    np.testing.assert_allclose(clipped.values, np.maximum(raw.values, 0))

@@ -43,6 +43,9 @@ def _bad(path: str, value, drop: bool = False) -> dict:
     ("sweep.budget", 2.5, "sweep.budget", "positive"),
     ("sweep.noise", ["none", "gauss:0.2"], "sweep.noise[1]", "gaussian:SIGMA"),
     ("sweep.noise", ["poisson:-1"], "sweep.noise[0]", "SCALE > 0"),
+    ("sweep.noise", ["poisson-spikes:0"], "sweep.noise[0]", "SPIKES > 0"),
+    ("sweep.references", "cifar11", "sweep.references", "cifar, cifar10"),
+    ("sweep.references", 3, "sweep.references", "named set"),
     ("units.0.channels", [5, 64], "units[0].channels", "0 to 63"),
     ("units.0.channels", "random 65", "units[0].channels", "(64)"),
     ("units.0.channels", "some", "units[0].channels", "random N"),
@@ -105,6 +108,15 @@ def test_plan_expands_the_product_with_stable_distinct_keys():
                    {"optimizer": {**cfg["optimizer"], "settings": {"population": 12}}}):
         assert task_key({**cfg, **change}) != tasks[0].key
     assert cfg["optimizer"] == {"label": "ga", "algorithm": "ga", "settings": {"population": 10}}
+    assert cfg["references"] == "cifar"  # "default": the CIFAR network's domain set
+
+
+def test_reference_sets_and_calibrated_noise_in_specs():
+    spec = copy.deepcopy(GOOD)
+    spec["sweep"].update({"references": "cifar10+photos", "noise": ["poisson-spikes:10:1:50"]})
+    tasks = plan(load_spec(spec))
+    assert {t.config["references"] for t in tasks} == {"cifar10+photos"}
+    assert {t.config["noise"] for t in tasks} == {"poisson-spikes:10:1:50"}
 
 
 def test_one_map_task_per_unit_and_noise_level():

@@ -71,7 +71,15 @@ def test_serial_table_files_and_normalisation(serial):
         meta = json.loads((run_dir / "meta.json").read_text())
         assert meta["status"] == "complete" and meta["seed"] == r["seed"]
         assert r["evaluations"] == 16 and r["generations"] == 2 and r["status"] == "complete"
-        assert r["relative_activation"] == pytest.approx(r["best_clean_score"] / r["best_reference_score"])
+        # XDream's relative activation: the clean response of the last generation's best by observed score
+        last = np.load(run_dir / "generations" / f"gen_{r['generations'] - 1:06d}.npz")
+        i = int(np.nanargmax(last["scores"]))
+        assert r["optimized_response"] == pytest.approx(float(last["clean_scores"][i]))
+        assert r["optimized_response_kind"] == "clean"
+        assert r["relative_activation"] == pytest.approx(r["optimized_response"] / r["best_reference_score"])
+        assert r["best_clean_ever_over_reference"] == pytest.approx(r["best_clean_ever"] / r["best_reference_score"])
+        assert r["best_clean_ever"] >= r["optimized_response"]
+        assert (r["reference_set"], r["n_reference_images"]) == ("cifar", 40)
     # ActMax normalisation: per unit and noise level, the best task scores exactly 1
     groups: dict[tuple, list[float]] = {}
     for r in rows:
@@ -102,7 +110,7 @@ def test_two_workers_equal_serial_and_rerun_does_nothing(serial, client, tmp_pat
     rc = main(["sweep", str(spec_file), "--out", str(out), "--scheduler", client.scheduler.address])
     printed = capsys.readouterr()
     assert rc == 0, printed
-    assert "16 to start" in printed.out and "Dask dashboard: http" in printed.out and "mean norm." in printed.out
+    assert "16 to start" in printed.out and "Dask dashboard: http" in printed.out and "normalised score (ActMax)" in printed.out
     par = read_table(out / "table.parquet")
     assert equal_results(par, serial.rows)
     workers = sorted(r["worker"] for r in par)
@@ -137,15 +145,16 @@ def test_maps_follow_their_units_evolutions_on_the_default_cluster(client, tmp_p
     assert made == [(3, ":0")] and len(res.rows) == 2 and len(res.maps) == 1
     assert equal_results(res.rows, serial_res.rows) and equal_results(res.maps, serial_res.maps)
     m = res.maps[0]
-    best = max(res.rows, key=lambda r: r["best_clean_score"])
-    assert m["source_key"] == best["key"] and m["source_best_clean_score"] == best["best_clean_score"]
+    best = max(res.rows, key=lambda r: r["best_clean_ever"])
+    assert m["source_key"] == best["key"] and m["source_best_clean_ever"] == best["best_clean_ever"]
     tmap = TuningMap.load(res.out / m["map_dir"] / "map")
     assert tmap.values.shape == (7, 7) and tmap.trials.shape[0] == 2  # noisy unit: 2 repetitions
     assert m["peak_value"] == pytest.approx(np.nanmax(tmap.values))
     assert all(math.isfinite(m[f"topology_{k}"]) for k in SUMMARY_KEYS)
     assert (res.out / m["map_dir"] / "topology" / "signature.json").is_file()
     header = (res.out / "maps.csv").read_text().splitlines()[0].split(",")
-    assert header[-len(SUMMARY_KEYS):] == [f"topology_{k}" for k in SUMMARY_KEYS]
+    assert header[-len(SUMMARY_KEYS) - 1:] == [f"topology_{k}" for k in SUMMARY_KEYS] + ["topology_contour_convention"]
+    assert m["topology_contour_convention"] == "project"
 
 
 def _toml(spec: dict) -> str:
@@ -262,7 +271,7 @@ def test_cli_serial_sweep(tmp_path, capsys):
                     'channels = [1, 2]\n[optimizers.ga]\npopulation = 4\n')
     assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--serial"]) == 0
     text = capsys.readouterr().out
-    assert "2 to start" in text and "mean norm." in text
+    assert "2 to start" in text and "normalised score (ActMax)" in text and "cifar (40)" in text
     rows = read_table(tmp_path / "o" / "table.parquet")
     assert [r["channel"] for r in rows] == [1, 2] and all(r["normalised_score"] == 1.0 for r in rows)
     assert not any(math.isnan(r["relative_activation"]) for r in rows)
@@ -278,5 +287,5 @@ def test_spherecma_tasks_with_ragged_populations(tmp_path):
     sphere = next(r for r in res.rows if r["optimizer"] == "spherecma")
     # whole generations: 10, then 11 a generation, until the budget is reached
     assert sphere["evaluations"] == 43 and sphere["generations"] == 4
-    assert not math.isnan(sphere["best_clean_score"])
+    assert not math.isnan(sphere["best_clean_ever"])
     assert {r["optimizer"] for r in res.rows if r["normalised_score"] == 1.0}

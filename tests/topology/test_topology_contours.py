@@ -97,3 +97,70 @@ def test_levels_as_fraction_of_max(synth):
     np.testing.assert_allclose(sig.level_of_max_, sig.levels_ / f.max())
     with pytest.raises(ValueError, match="levels must be"):
         ContourSignature(1).fit(f)
+
+
+def _published_recipe(data: np.ndarray, nlevels: int = 21) -> dict:
+    """The reference code's steps, transcribed independently (Tuning-Manifold-Level-Sets:
+    analyze_levelsets_topology, is_close_loop, np.trapz over level_maxfrac, get_lowest_single_level)."""
+    levels = np.linspace(data.min(), data.max(), nlevels)
+    rows = []
+    for lvl in levels:
+        sets = find_contours(data, lvl)
+        n_loop = sum(np.allclose(c[0, :], c[-1, :]) for c in sets)
+        rows.append((len(sets), n_loop, len(sets) - n_loop, lvl / data.max()))
+    nbr, nloop, nline, frac = (np.array(c) for c in zip(*rows))
+
+    def trapz(y, x):
+        return float(np.sum((y[1:] + y[:-1]) * np.diff(x)) / 2)
+
+    def lowest(single):
+        idx = nlevels - 1
+        for i in reversed(range(nlevels)):
+            if i == nlevels - 1:
+                continue
+            if single[i]:
+                continue
+            idx = i + 1
+            break
+        return idx
+
+    return {"n_branch": nbr, "n_loop": nloop, "n_line": nline, "maxfrac": frac,
+            "nloop_AUC": trapz(nloop, frac), "nline_AUC": trapz(nline, frac), "nbranch_AUC": trapz(nbr, frac),
+            "loop_lowest_lvl": frac[lowest(nloop == 1)], "branch_lowest_lvl": frac[lowest(nbr == 1)]}
+
+
+def test_reference_convention_equals_the_published_scikit_image_recipe_on_random_maps(synth):
+    rng = np.random.default_rng(3)
+    for trial in range(15):
+        n, m = (int(v) for v in rng.integers(9, 40, 2))
+        f = synth.smooth_random((n, m), rng.uniform(0.8, 3.0), seed=trial) + rng.uniform(0.0, 3.0)
+        ref = _published_recipe(f)
+        sig = ContourSignature(21, convention="reference").fit(f)
+        np.testing.assert_array_equal(sig.branches_, ref["n_branch"])
+        np.testing.assert_array_equal(sig.loops_, ref["n_loop"])
+        np.testing.assert_array_equal(sig.lines_, ref["n_line"])
+        np.testing.assert_allclose(sig.level_of_max_, ref["maxfrac"])
+        assert sig.loops_auc_ == pytest.approx(ref["nloop_AUC"])
+        assert sig.lines_auc_ == pytest.approx(ref["nline_AUC"])
+        assert sig.branches_auc_ == pytest.approx(ref["nbranch_AUC"])
+        assert sig.isolation_level_ == pytest.approx(ref["loop_lowest_lvl"])
+        assert sig.branch_lowest_level_ == pytest.approx(ref["branch_lowest_lvl"])
+
+
+def test_conventions_differ_where_documented():
+    # a saddle cell: high corners on one diagonal. find_contours joins the low corners, so the two
+    # high pixels are two loops; the project's 8-connected super-level set makes them one
+    f = np.zeros((6, 6))
+    f[2, 2] = f[3, 3] = 1.0
+    f[2, 3] = f[3, 2] = 0.2
+    level = np.array([0.5])
+    ref = ContourSignature(level, convention="reference").fit(f)
+    own = ContourSignature(level).fit(f)
+    assert (ref.loops_[0], own.loops_[0]) == (2, 1)
+    # AUC axes: level / max (reference) versus the level fraction (project), on a map offset from 0
+    peak = np.exp(-np.add.outer(np.linspace(-1, 1, 41) ** 2, np.linspace(-1, 1, 41) ** 2) / 0.1) + 1.0
+    r, p = ContourSignature(convention="reference").fit(peak), ContourSignature().fit(peak)
+    assert r.level_of_max_[0] == pytest.approx(peak.min() / peak.max()) and p.level_fraction_[0] == 0
+    assert r.loops_auc_ < 0.6 < p.loops_auc_  # the reference's x axis spans only [min/max, 1] = [0.5, 1]
+    with pytest.raises(ValueError, match="convention must be one of project, reference"):
+        ContourSignature(convention="paper").fit(peak)

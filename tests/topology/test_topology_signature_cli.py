@@ -111,3 +111,19 @@ def test_cli_on_a_plain_npz_and_bad_input(tmp_path, capsys, synth):
     np.savez(tmp_path / "bad.npz", other=f)
     assert main(["topology", str(tmp_path / "bad.npz")]) == 2
     assert "'values'" in capsys.readouterr().err
+
+
+def test_cli_prints_and_records_the_contour_convention(tmp_path, capsys):
+    from landscape.cli import main
+    from landscape.topology import ContourSignature
+
+    tm = _tuning_map(tmp_path, with_trials=False)
+    out = tmp_path / "topo"
+    assert main(["topology", str(tmp_path / "map.npz"), "--out", str(out), "--convention", "reference"]) == 0
+    assert "contour convention: reference" in capsys.readouterr().out
+    rec = json.loads((out / "signature.json").read_text())
+    assert rec["params"]["contour_convention"] == "reference"
+    ref = ContourSignature(convention="reference").fit(tm.values)  # the array as stored: no sphere rules
+    assert rec["summary"]["loops_auc"] == pytest.approx(ref.loops_auc_)
+    assert main(["topology", str(tmp_path / "map.npz"), "--out", str(out)]) == 0
+    assert "contour convention: project" in capsys.readouterr().out

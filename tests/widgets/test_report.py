@@ -33,7 +33,8 @@ def test_report_embeds_everything(tmp_path):
     assert len(page) > 3_000_000  # plotly.js itself is embedded
     assert page.count("data:image/png;base64,") >= 3
     assert "score per generation" in page and "Topology signature" in page
-    assert "n_peaks" in page
+    assert "n_peaks" in page and "contour convention: project" in page
+    assert "best_clean_ever (best noise-free score of any image)" in page
     assert len(Run.load(tmp_path / "run").gen_scores) == 3
 
 
