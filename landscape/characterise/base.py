@@ -9,21 +9,19 @@ themselves.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import numpy as np
 import torch
 
 from landscape.characterise.measure import as_reps, measure, resolve_reps, unit_device
+from landscape.estimator import Estimator, NotFittedError, check_is_fitted
 from landscape.stimuli import ParamTable, uniform
 
-
-class NotFittedError(RuntimeError):
-    """An analysis' results were asked for before ``fit``."""
+__all__ = ["Analysis", "NotFittedError", "check_common", "jsonable", "standard_error"]
 
 
-class Analysis:
+class Analysis(Estimator):
     """Base class: parameter handling, measurement and the grey-field baseline.
 
     Subclasses define :meth:`stimuli` and :meth:`fit_responses`, and take at least these
@@ -52,22 +50,6 @@ class Analysis:
 
     #: name of the baseline colour shown with every stimulus set
     baseline_color: Any = "grey"
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters and their current values."""
-        sig = inspect.signature(type(self).__init__)
-        return {k: getattr(self, k) for k in sig.parameters if k != "self"}
-
-    def __repr__(self) -> str:
-        sig = inspect.signature(type(self).__init__)
-        shown = []
-        for k, p in sig.parameters.items():
-            if k == "self":
-                continue
-            v = getattr(self, k)
-            if p.default is inspect.Parameter.empty or not _same(v, p.default):
-                shown.append(f"{k}={v!r}")
-        return f"{type(self).__name__}({', '.join(shown)})"
 
     # -- the experiment ---------------------------------------------------------------
     def stimuli(self, device: str | torch.device | None = None) -> tuple[torch.Tensor, ParamTable]:
@@ -124,8 +106,7 @@ class Analysis:
         return np.random.default_rng(self.seed)
 
     def _check_fitted(self, attr: str) -> None:
-        if not hasattr(self, attr):
-            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit(unit) or fit_responses(...)")
+        check_is_fitted(self, attr, hint="fit(unit) or fit_responses(...)")
 
     def _read_baseline(self, baseline, reps: int) -> np.ndarray:
         b = np.asarray(baseline, dtype=np.float64)
@@ -140,13 +121,6 @@ class Analysis:
     def _read(self, responses, baseline, n: int) -> tuple[np.ndarray, np.ndarray]:
         r = as_reps(responses, n)
         return r, self._read_baseline(baseline, r.shape[0])
-
-
-def _same(a, b) -> bool:
-    try:
-        return bool(np.all(np.asarray(a, dtype=object) == np.asarray(b, dtype=object))) and type(a) is type(b)
-    except Exception:  # values that refuse comparison are shown
-        return False
 
 
 def jsonable(value: Any) -> Any:

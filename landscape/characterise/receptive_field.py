@@ -9,6 +9,7 @@ import torch
 
 from landscape.characterise.base import Analysis, check_common
 from landscape.characterise.measure import bootstrap_means, measure, percentile_ci, unit_device
+from landscape.estimator import Estimator, check_is_fitted
 from landscape.stimuli import ParamTable, discs, gabors, sparse_noise
 from landscape.stimuli.colors import ColorLike
 
@@ -107,7 +108,7 @@ PROBES = ("disc", "gabor")
 METHODS = ("cma", "nelder-mead")
 
 
-class PositionSearch:
+class PositionSearch(Estimator):
     """Find where in the image a small probe stimulus drives a unit best, without gradients.
 
     A coarse ``start_grid x start_grid`` sweep (one batch) picks the start; then either CMA-ES
@@ -176,10 +177,6 @@ class PositionSearch:
             p = probe_params or {}
             if "orientation" not in p or "frequency" not in p:
                 raise ValueError("probe='gabor' needs probe_params with 'orientation' and 'frequency'")
-
-    def __repr__(self) -> str:
-        return (f"PositionSearch(size={self.size}, probe={self.probe!r}, method={self.method!r}, "
-                f"budget={self.budget}, start_grid={self.start_grid})")
 
     def render(self, xs: np.ndarray, ys: np.ndarray, device=None) -> tuple[torch.Tensor, int]:
         """Probe images for positions: ``(k * n, 3, size, size)`` variant-major, and ``k``."""
@@ -258,8 +255,6 @@ class PositionSearch:
                                                 "xatol": 1e-3, "fatol": 0.0})
 
     def summary(self) -> dict[str, Any]:
-        if not hasattr(self, "position_"):
-            from landscape.characterise.base import NotFittedError
-            raise NotFittedError("PositionSearch is not fitted yet; call fit(unit)")
+        check_is_fitted(self, "position_", hint="fit(unit)")
         return {"analysis": "position_search", "method": self.method, "position": self.position_.tolist(),
                 "response": self.response_, "start": self.start_.tolist(), "n_evals": self.n_evals_}

@@ -13,6 +13,7 @@ import torch
 from landscape.characterise.base import jsonable
 from landscape.characterise.classify import CLASSES
 from landscape.characterise.opponency import Opponency
+from landscape.estimator import Estimator, check_is_fitted
 from landscape.stimuli.colors import ColorLike
 
 
@@ -44,7 +45,7 @@ def _all_layers(model, readers, images: torch.Tensor) -> list[torch.Tensor]:
     return [store[k] for k in range(len(readers))]
 
 
-class OpponencySurvey:
+class OpponencySurvey(Estimator):
     """Classify every channel of some layers of a network, as in Harris et al. (2019).
 
     Each layer is read at one spatial position (default its centre, as
@@ -89,9 +90,6 @@ class OpponencySurvey:
         self.spatial_colors, self.radii = spatial_colors, radii
         self.rtol, self.atol, self.z = rtol, atol, z
         self.batch_size, self.device, self.progress = batch_size, device, progress
-
-    def __repr__(self) -> str:
-        return f"OpponencySurvey(layers={self.layers!r}, size={self.size!r}, position={self.position!r})"
 
     def _test(self, size: int) -> Opponency:
         return Opponency(size=size, hues=self.hues, luminance=self.luminance, hue_radii=self.hue_radii,
@@ -183,6 +181,4 @@ class OpponencySurvey:
         return paths
 
     def _check(self) -> None:
-        if not hasattr(self, "table_"):
-            from landscape.characterise.base import NotFittedError
-            raise NotFittedError("OpponencySurvey is not fitted yet; call fit(model)")
+        check_is_fitted(self, "table_", hint="fit(model)")

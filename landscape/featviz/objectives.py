@@ -4,7 +4,9 @@
 maps the recorded activations (and the images) of a batch to one value **per image**, shape
 ``(B,)``; rendering maximises their sum. Objectives support ``+``, ``-``, unary ``-``, and
 ``*`` / ``/`` by a number; a sum is kept as a flat linear combination, so its ``repr`` reads
-back as the expression.
+back as the expression. The algebra is the one units have (:mod:`landscape.algebra`): a unit
+in an expression joins as the objective of its clean response, so
+``channel("layer3", 5) - 0.5 * unit_b`` and ``unit_a - 0.5 * unit_b`` both render.
 
 Sign convention: every objective is a quantity to *maximise*, except :func:`diversity`, which
 is (as in lucid) the similarity between the images of the batch, a penalty to subtract.
@@ -20,11 +22,13 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.nn.functional as F
 
+from landscape.algebra import Combinable, format_terms
+
 if TYPE_CHECKING:  # pragma: no cover
     from landscape.units.base import Unit
 
 
-class Objective:
+class Objective(Combinable):
     """Base class: ``objective(acts, images) -> values (B,)``.
 
     Subclasses implement :meth:`values` and :attr:`layers`.
@@ -54,43 +58,17 @@ class Objective:
     def __call__(self, acts: Mapping[str, torch.Tensor], images: torch.Tensor) -> torch.Tensor:
         return self.values(acts, images)
 
-    # -- algebra -------------------------------------------------------------------------
-    def _terms(self) -> tuple[tuple[float, Objective], ...]:
-        return ((1.0, self),)
+    # -- algebra (shared with units: landscape.algebra) ------------------------------------
+    def _combine(self, terms: tuple[tuple[float, Any], ...]) -> Objective:
+        return LinearCombination(terms)
 
-    def __add__(self, other: Any) -> Objective:
-        if isinstance(other, numbers.Real) and other == 0:
-            return self  # lets the builtin sum() start from 0
-        if not isinstance(other, Objective):
-            return NotImplemented
-        return LinearCombination(self._terms() + other._terms())
-
-    def __radd__(self, other: Any) -> Objective:
-        if isinstance(other, numbers.Real) and other == 0:
-            return self
-        return NotImplemented
-
-    def __mul__(self, other: Any) -> Objective:
-        if isinstance(other, bool) or not isinstance(other, numbers.Real):
-            return NotImplemented
-        return LinearCombination(tuple((float(other) * w, o) for w, o in self._terms()))
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, other: Any) -> Objective:
-        if isinstance(other, bool) or not isinstance(other, numbers.Real):
-            return NotImplemented
-        if other == 0:
-            raise ZeroDivisionError("cannot divide an objective by zero")
-        return self * (1.0 / float(other))
-
-    def __neg__(self) -> Objective:
-        return self * -1.0
-
-    def __sub__(self, other: Any) -> Objective:
-        if not isinstance(other, Objective):
-            return NotImplemented
-        return self + (-other)
+    def _coerce(self, other: Any) -> Objective | None:
+        if isinstance(other, Objective):
+            return other
+        if _is_unit(other):  # a unit joins as the objective of its clean response, term by term
+            terms = other._terms() if hasattr(other, "_terms") else ((1.0, other),)
+            return LinearCombination(tuple((w, UnitObjective(u)) for w, u in terms))
+        return None
 
 
 @dataclass(frozen=True, eq=True)
@@ -110,13 +88,7 @@ class LinearCombination(Objective):
         return self.terms
 
     def __repr__(self) -> str:
-        parts = []
-        for i, (w, o) in enumerate(self.terms):
-            sign = "-" if w < 0 else "+"
-            mag = abs(w)
-            text = repr(o) if mag == 1 else f"{mag:g}*{o!r}"
-            parts.append(("-" + text) if i == 0 and sign == "-" else (text if i == 0 else f" {sign} {text}"))
-        return "".join(parts)
+        return format_terms(self.terms)
 
 
 def _activation(acts: Mapping[str, torch.Tensor], layer: str) -> torch.Tensor:
@@ -288,9 +260,13 @@ def diversity(layer: str) -> Diversity:
     return Diversity(str(layer))
 
 
+def _is_unit(x: Any) -> bool:
+    return not isinstance(x, Objective) and callable(getattr(x, "clean", None))
+
+
 def unit(u: Unit) -> UnitObjective:
     """Maximise the clean response of a :class:`landscape.units.base.Unit`."""
-    if not hasattr(u, "clean") or not callable(u.clean):
+    if not _is_unit(u):
         raise TypeError(f"unit() takes a landscape.units.base.Unit (with a .clean method), got {type(u).__name__}")
     return UnitObjective(u)
 
@@ -304,7 +280,7 @@ def as_objective(obj: Any) -> Objective:
         if not sep or not layer or not c.strip().isdigit():
             raise ValueError(f"objective strings look like 'layer:channel', e.g. 'layer3:5'; got {obj!r}")
         return channel(layer.strip(), int(c))
-    if hasattr(obj, "clean") and callable(obj.clean):
+    if _is_unit(obj):
         return unit(obj)
     raise TypeError(f"cannot make an objective from {type(obj).__name__}; pass an Objective, a Unit, "
                     "or a 'layer:channel' string")

@@ -21,6 +21,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from landscape.estimator import Estimator, check_is_fitted
 #: tolerance on ``axes @ axes.T - I`` when axes must be orthonormal
 ORTHONORMAL_ATOL = 1e-4
 
@@ -128,7 +129,7 @@ def trajectory_codes(codes: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(gens), gens[-1]
 
 
-class TrajectoryPCA:
+class TrajectoryPCA(Estimator):
     """Principal components of an evolution trajectory.
 
     Parameters
@@ -188,17 +189,13 @@ class TrajectoryPCA:
         -------
         axes : (len(pcs), d) array
         """
-        if not hasattr(self, "components_"):
-            raise RuntimeError("call fit(codes) before asking for axes")
+        check_is_fitted(self, "components_", hint="fit(codes)")
         n = self.components_.shape[0]
         bad = [p for p in pcs if not 1 <= int(p) <= n]
         if bad:
             raise ValueError(f"PC numbers {bad} are out of range: this PCA kept PCs 1..{n} "
                              "(raise n_components, which needs at least that many codes and dimensions)")
         return self.components_[[int(p) - 1 for p in pcs]].copy()
-
-    def __repr__(self) -> str:
-        return f"TrajectoryPCA(n_components={self.n_components})"
 
 
 def pc_axes(codes: Any, pcs: Sequence[int] = (1, 2, 3)) -> np.ndarray:

@@ -50,6 +50,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from landscape.estimator import Estimator, check_is_fitted
 from landscape.maps.fits import FitResult, _best_fit, _r2
 
 DEFAULT_LEVELS = (0.9, 0.8, 0.5, 0.3)
@@ -260,7 +261,7 @@ def _radial_fits(dist: np.ndarray, profiles: np.ndarray) -> dict[str, FitResult]
     return out
 
 
-class _LevelSetsBase:
+class _LevelSetsBase(Estimator):
     def __init__(self, levels: Sequence[float], baseline: float | str, threshold: float, local_cut: float) -> None:
         self.levels = tuple(float(f) for f in _check_levels(levels))
         self.baseline = baseline
@@ -290,8 +291,7 @@ class _LevelSetsBase:
 
     def summary(self) -> str:
         """Text report: the call per coordinate system and level."""
-        if not hasattr(self, "verdicts_"):
-            raise RuntimeError("call fit first")
+        check_is_fitted(self, "verdicts_", hint="fit(...)")
         n_rays = self.censored_.shape[0]
         lines = [f"peak {self.peak_:.6g}, baseline {self.baseline_:.6g}, {n_rays} rays"]
         lines += [v.summary() for v in self.verdicts_.values()]
@@ -445,11 +445,6 @@ class LatentLevelSets(_LevelSetsBase):
         cn = np.linalg.norm(c)
         return np.cos(t)[..., None] * c + np.sin(t)[..., None] * cn * u[:, None, :]
 
-    def __repr__(self) -> str:
-        return (f"LatentLevelSets(levels={self.levels}, n_random={self.n_random}, path={self.path!r}, "
-                f"max_distance={self.max_distance}, n_steps={self.n_steps}, baseline={self.baseline!r}, "
-                f"threshold={self.threshold}, local_cut={self.local_cut}, seed={self.seed})")
-
 
 class MapLevelSets(_LevelSetsBase):
     """Level sets of a measured map around its peak, in map coordinates.
@@ -572,8 +567,3 @@ class MapLevelSets(_LevelSetsBase):
         profiles[outside_seen] = np.nan
         r = tm.radius
         return alpha, profiles, lambda tc: {"angular": np.rad2deg(tc), "euclidean": 2 * r * np.sin(tc / 2)}
-
-    def __repr__(self) -> str:
-        return (f"MapLevelSets(levels={self.levels}, n_directions={self.n_directions}, step={self.step}, "
-                f"smooth={self.smooth}, baseline={self.baseline!r}, threshold={self.threshold}, "
-                f"local_cut={self.local_cut})")

@@ -67,6 +67,7 @@ from typing import Any
 
 import numpy as np
 
+from landscape.estimator import Estimator, check_is_fitted
 from landscape.topology.domain import Field, as_field
 
 _S_STRUCTURE = np.zeros((3, 3, 3), bool)
@@ -266,7 +267,7 @@ def _reference_lowest_single(counts: np.ndarray) -> int:
     return idx
 
 
-class ContourSignature:
+class ContourSignature(Estimator):
     """Level-set curve counts over the level fraction and their summaries.
 
     Parameters
@@ -374,12 +375,9 @@ class ContourSignature:
 
     def summary(self) -> dict[str, float]:
         """The scalar components: AUCs and the isolation level."""
+        check_is_fitted(self, hint="fit(data)")
         return {"loops_auc": self.loops_auc_, "lines_auc": self.lines_auc_,
                 "branches_auc": self.branches_auc_, "isolation_level": self.isolation_level_}
-
-    def __repr__(self) -> str:
-        return (f"ContourSignature(levels={self.levels!r}, convention={self.convention!r}, domain={self.domain!r}, "
-                f"nan_policy={self.nan_policy!r})")
 
 
 @dataclass

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from landscape.estimator import Estimator
 from landscape.topology.domain import Domain, Field, as_field, smooth_field
 from landscape.topology.merging import ranks, superlevel_joins
 
@@ -261,7 +262,7 @@ def _merge_tree(mesh: _Mesh, rank: np.ndarray) -> MergeTree:
                      np.array(parents, int))
 
 
-class MorseAnalysis:
+class MorseAnalysis(Estimator):
     """Critical points, the Morse relation and the merge tree of a smoothed map.
 
     Parameters
@@ -320,7 +321,3 @@ class MorseAnalysis:
         self.morse_relation_holds_ = self.morse_sum_ == self.euler_characteristic_
         self.merge_tree_ = _merge_tree(mesh, rank)
         return self
-
-    def __repr__(self) -> str:
-        return f"MorseAnalysis(sigma={self.sigma!r}, domain={self.domain!r})"
-

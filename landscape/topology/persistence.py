@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from landscape.estimator import Estimator, check_is_fitted
 from landscape.topology.domain import Domain, Field, as_field
 from landscape.topology.merging import elder_pairs, superlevel_joins
 
@@ -220,7 +221,7 @@ def betti_curves(diagrams: dict[int, np.ndarray], thresholds: np.ndarray) -> np.
     return out
 
 
-class SuperlevelPersistence:
+class SuperlevelPersistence(Estimator):
     """Persistence diagrams, Betti and Euler curves and significant peaks of a map.
 
     Parameters
@@ -304,13 +305,10 @@ class SuperlevelPersistence:
 
     def summary(self) -> dict[str, float]:
         """The scalar components."""
+        check_is_fitted(self, hint="fit(data)")
         return {"n_peaks": self.n_peaks_, "n_rings": self.n_rings_,
                 "second_peak_prominence": self.second_peak_prominence_, "betti0_auc": self.betti0_auc_,
                 "betti1_auc": self.betti1_auc_, "euler_auc": self.euler_auc_}
-
-    def __repr__(self) -> str:
-        return (f"SuperlevelPersistence(connectivity={self.connectivity!r}, levels={self.levels!r}, "
-                f"threshold={self.threshold!r}, domain={self.domain!r})")
 
 
 # -- distances between diagrams --------------------------------------------------------------

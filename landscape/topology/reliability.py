@@ -52,6 +52,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from landscape.estimator import Estimator, check_is_fitted
 from landscape.topology.domain import Field, as_field
 from landscape.topology.signature import SUMMARY_KEYS, TopologySignature
 
@@ -157,7 +158,7 @@ def noise_model_sampler(tuning_map: Any) -> Callable[[np.random.Generator], np.n
     return sampler
 
 
-class SignatureReliability:
+class SignatureReliability(Estimator):
     """Bootstrap intervals and a null for the signature's scalar components.
 
     Parameters
@@ -289,6 +290,7 @@ class SignatureReliability:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able record: per component the estimate, interval, null interval and verdict."""
+        check_is_fitted(self, hint="fit(data)")
         from landscape.topology.signature import _jsonable
 
         return {"schema": "landscape.topology.reliability", "version": 1,
@@ -301,6 +303,7 @@ class SignatureReliability:
                                for i, k in enumerate(self.components_)}}
 
     def format(self) -> str:
+        check_is_fitted(self, hint="fit(data)")
         lines = [f"{'component':24s} {'estimate':>9s} {'interval':>21s} {'null interval':>21s}  reliable"]
         for i, k in enumerate(self.components_):
             lo, hi = self.interval_[i]
@@ -308,10 +311,6 @@ class SignatureReliability:
             lines.append(f"{k:24s} {self.estimate_[k]:9.4g} [{lo:8.4g}, {hi:8.4g}] [{nlo:8.4g}, {nhi:8.4g}]  "
                          f"{'yes' if self.reliable_[k] else 'no'}")
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return (f"SignatureReliability(n_boot={self.n_boot}, n_null={self.n_null}, null={self.null!r}, "
-                f"resample={self.resample!r}, ci={self.ci}, seed={self.seed})")
 
 
 def _nanpercentile(x: np.ndarray, q: list[float]) -> np.ndarray:

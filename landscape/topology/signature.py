@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from landscape.estimator import Estimator, check_is_fitted
 from landscape.topology.contours import (CONVENTIONS, ContourSignature, count_level_sets, level_values,
                                          reference_level_set_counts)
 from landscape.topology.domain import Field, as_field, smooth_field
@@ -52,7 +53,7 @@ SUMMARY_KEYS = ("loops_auc", "lines_auc", "branches_auc", "isolation_level", "n_
                 "second_peak_prominence", "betti0_auc", "betti1_auc", "euler_auc")
 
 
-class TopologySignature:
+class TopologySignature(Estimator):
     """Contour and persistence signature of one map.
 
     Parameters
@@ -131,6 +132,7 @@ class TopologySignature:
     # -- reporting ----------------------------------------------------------------------------
     def table(self) -> dict[str, np.ndarray]:
         """Per-level columns: level, level_fraction, level_of_max, loops, lines, branches, b0, b1, b2, euler."""
+        check_is_fitted(self, hint="fit(data)")
         c, p = self.contours_, self.persistence_
         return {"level": c.levels_, "level_fraction": c.level_fraction_, "level_of_max": c.level_of_max_,
                 "loops": c.loops_, "lines": c.lines_, "branches": c.branches_, "b0": p.betti_[0],
@@ -138,6 +140,7 @@ class TopologySignature:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able record (the ``signature.json`` schema)."""
+        check_is_fitted(self, hint="fit(data)")
         return {"schema": "landscape.topology.signature", "version": 1,
                 "params": {"levels": _jsonable(self.levels), "connectivity": self.connectivity,
                            "threshold": self.threshold, "sigma": self.sigma,
@@ -151,6 +154,7 @@ class TopologySignature:
 
     def save(self, out: str | Path) -> dict[str, Path]:
         """Write ``signature.json`` and ``diagrams.npz`` into the folder ``out``."""
+        check_is_fitted(self, hint="fit(data)")
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         paths = {"signature": out / "signature.json", "diagrams": out / "diagrams.npz"}
@@ -161,6 +165,7 @@ class TopologySignature:
 
     def format(self) -> str:
         """A plain-text report: summary, then the per-level table."""
+        check_is_fitted(self, hint="fit(data)")
         lines = [f"domain: {self.field_.domain.kind} ({self.field_.domain.topology}), shape "
                  f"{self.field_.shape}, range [{self.range_[0]:.4g}, {self.range_[1]:.4g}], "
                  f"connectivity {self.connectivity}",
@@ -179,11 +184,6 @@ class TopologySignature:
                          f"{t['loops'][i]:5d} {t['lines'][i]:5d} {t['branches'][i]:6d} {t['b0'][i]:4d} "
                          f"{t['b1'][i]:4d} {t['euler'][i]:5d}")
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return (f"TopologySignature(levels={self.levels!r}, connectivity={self.connectivity!r}, "
-                f"threshold={self.threshold!r}, sigma={self.sigma!r}, "
-                f"contour_convention={self.contour_convention!r}, domain={self.domain!r})")
 
 
 def signature(data: Any, **params: Any) -> dict[str, float]:

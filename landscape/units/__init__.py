@@ -1,21 +1,16 @@
-"""Neurons: callables that turn images (B, 3, H, W) in [0, 1] into scores (B,)."""
+"""Neurons: callables that turn images (B, 3, H, W) in [0, 1] into scores (B,).
+
+Units compose like the maths: ``unit_a - 0.5 * unit_b`` is a :class:`UnitCombination`.
+"""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
-from .base import Unit, check_images
+from .base import Unit, UnitCombination, check_images
 from .cnn import CNNUnit, layers
+from .model_neurons import (CenterSurroundUnit, CodeTemplateUnit, ColorOpponentUnit, GaborEnergyUnit, LuminanceUnit,
+                            TemplateUnit)
 from .noise import GaussianNoise, PoissonNoise, calibrated_poisson, parse_noise
 
-__all__ = ["Unit", "CNNUnit", "layers", "PoissonNoise", "GaussianNoise", "calibrated_poisson", "parse_noise",
-           "check_images"]
-
-
-def __getattr__(name: str) -> Any:
-    # model neurons live in their own module; resolve them on first use
-    mod = importlib.import_module("landscape.units.model_neurons")
-    if hasattr(mod, name):
-        return getattr(mod, name)
-    raise AttributeError(f"module 'landscape.units' has no attribute {name!r}")
+__all__ = ["Unit", "UnitCombination", "CNNUnit", "layers", "PoissonNoise", "GaussianNoise", "calibrated_poisson",
+           "parse_noise", "check_images", "GaborEnergyUnit", "TemplateUnit", "CodeTemplateUnit", "ColorOpponentUnit",
+           "LuminanceUnit", "CenterSurroundUnit"]
