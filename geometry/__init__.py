@@ -1,8 +1,8 @@
 """geometry: the Riemannian metric of a generator's image manifold (Wang & Ponce, ICLR 2021).
 
 Works with any differentiable ``codes (B, d) -> images (B, 3, H, W)`` callable and imports
-nothing from ``landscape``. Importing this package loads no model and touches no GPU: every
-name below is resolved on first use.
+nothing from ``landscape``. Importing this package loads no model and touches no GPU; it
+imports torch, which every module here needs.
 
 Modules
 -------
@@ -19,39 +19,16 @@ inversion   GAN inversion (image -> code), optionally in a handed eigenbasis
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+# `geometry.hessian` is the module; its function of the same name is `geometry.hessian.hessian`.
+from geometry import axes, control, distances, hessian, homogeneity, inversion, spectrum, trunks
+from geometry.axes import axis_strips, axis_walk
+from geometry.control import shuffled_control
+from geometry.distances import LPIPS, PixelMSE
+from geometry.hessian import HessianResult, HessianStack, MetricHVP, hessians
+from geometry.homogeneity import AverageHessian, Homogeneity
+from geometry.inversion import Inversion
+from geometry.spectrum import SpectrumStats, dims_for_fraction, effective_rank
 
-_LAZY = {
-    "hessians": "geometry.hessian",
-    "HessianResult": "geometry.hessian",
-    "HessianStack": "geometry.hessian",
-    "MetricHVP": "geometry.hessian",
-    "PixelMSE": "geometry.distances",
-    "LPIPS": "geometry.distances",
-    "SpectrumStats": "geometry.spectrum",
-    "dims_for_fraction": "geometry.spectrum",
-    "effective_rank": "geometry.spectrum",
-    "Homogeneity": "geometry.homogeneity",
-    "AverageHessian": "geometry.homogeneity",
-    "axis_walk": "geometry.axes",
-    "axis_strips": "geometry.axes",
-    "shuffled_control": "geometry.control",
-    "Inversion": "geometry.inversion",
-}
-# `geometry.hessian` is the module (importing a submodule binds its name on the package, so a
-# lazily exported function of the same name would flip identity): use
-# `from geometry.hessian import hessian`.
-_SUBMODULES = ("hessian", "distances", "trunks", "spectrum", "homogeneity", "axes", "control", "inversion")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    if name in _SUBMODULES:
-        return importlib.import_module(f"geometry.{name}")
-    raise AttributeError(f"module 'geometry' has no attribute {name!r}")
-
-
-__all__ = sorted(_LAZY)
-
+__all__ = ["AverageHessian", "HessianResult", "HessianStack", "Homogeneity", "Inversion", "LPIPS", "MetricHVP",
+           "PixelMSE", "SpectrumStats", "axis_strips", "axis_walk", "dims_for_fraction", "effective_rank", "hessians",
+           "shuffled_control"]

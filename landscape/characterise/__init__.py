@@ -22,32 +22,16 @@ Confidence intervals come from bootstrapping repeated measurements of a noisy un
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from landscape.characterise.base import Analysis, NotFittedError
+from landscape.characterise.classify import CLASSES
+from landscape.characterise.color_tuning import ColorTuning
+from landscape.characterise.compare import EvolutionComparison, compare_with_evolution
+from landscape.characterise.grating_tuning import ContrastResponse, FrequencyTuning, OrientationTuning
+from landscape.characterise.opponency import Opponency
+from landscape.characterise.receptive_field import PositionSearch, SparseNoiseRF
+from landscape.characterise.size_tuning import SizeTuning
+from landscape.characterise.survey import OpponencySurvey
 
-_LAZY = {
-    "Analysis": "landscape.characterise.base",
-    "NotFittedError": "landscape.characterise.base",
-    "measure": "landscape.characterise.measure",
-    "OrientationTuning": "landscape.characterise.grating_tuning",
-    "FrequencyTuning": "landscape.characterise.grating_tuning",
-    "ContrastResponse": "landscape.characterise.grating_tuning",
-    "SizeTuning": "landscape.characterise.size_tuning",
-    "ColorTuning": "landscape.characterise.color_tuning",
-    "Opponency": "landscape.characterise.opponency",
-    "OpponencySurvey": "landscape.characterise.survey",
-    "SparseNoiseRF": "landscape.characterise.receptive_field",
-    "PositionSearch": "landscape.characterise.receptive_field",
-    "compare_with_evolution": "landscape.characterise.compare",
-    "EvolutionComparison": "landscape.characterise.compare",
-    "CLASSES": "landscape.characterise.classify",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'landscape.characterise' has no attribute {name!r}")
-
-
-__all__ = sorted(_LAZY)
+__all__ = ["Analysis", "CLASSES", "ColorTuning", "ContrastResponse", "EvolutionComparison", "FrequencyTuning",
+           "NotFittedError", "Opponency", "OpponencySurvey", "OrientationTuning", "PositionSearch", "SizeTuning",
+           "SparseNoiseRF", "compare_with_evolution"]

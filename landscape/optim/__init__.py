@@ -30,6 +30,7 @@ from .checks import parse_dtype
 from .cma import CMAES
 from .fdgd import FDGD
 from .ga import GA
+from .gradient import GradientAscent
 from .nes import NES
 from .sphere_cma import SphereCMA
 from .subspace import Subspace
@@ -37,18 +38,8 @@ from .subspace import Subspace
 OPTIMIZERS: dict[str, type[Optimizer]] = {"ga": GA, "cma": CMAES, "spherecma": SphereCMA, "nes": NES,
                                           "fdgd": FDGD}
 
-__all__ = ["Optimizer", "GA", "CMAES", "SphereCMA", "NES", "FDGD", "Subspace", "OPTIMIZERS", "NAN_POLICIES",
-           "make", "names"]
-
-
-def __getattr__(name: str) -> Any:
-    # GradientAscent needs a differentiable generator and unit, and is not an ask/tell
-    # optimizer: resolve it on first use rather than importing it eagerly
-    if name == "GradientAscent":
-        from .gradient import GradientAscent
-
-        return GradientAscent
-    raise AttributeError(f"module 'landscape.optim' has no attribute {name!r}")
+__all__ = ["Optimizer", "GA", "CMAES", "SphereCMA", "NES", "FDGD", "Subspace", "GradientAscent", "OPTIMIZERS",
+           "NAN_POLICIES", "make", "names"]
 
 
 def names() -> list[str]:

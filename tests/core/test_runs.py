@@ -125,41 +125,50 @@ def test_failing_unit_keeps_earlier_generations(tmp_path, gen_unit, how):
 
 
 def test_kill_minus_nine_then_resume_is_exact(tmp_path):
-    """SIGKILL a real evolve process mid-run, resume it, compare with an uninterrupted run."""
+    """SIGKILL a real evolve process mid-run, resume it, compare with an uninterrupted run.
+
+    The victim holds still while scoring its fifth generation (four committed) until it is
+    killed, so the kill lands at a known point however loaded the machine is."""
     script = textwrap.dedent(f"""
-        import sys, time, torch
+        import pathlib, sys, time, torch
         sys.path.insert(0, {str(os.path.dirname(__file__))!r})
         from test_runs import LocalSearch
         from landscape import zoo
         from landscape.runs import evolve
         from landscape.units import CNNUnit, PoissonNoise
 
-        class Slow(PoissonNoise):
-            def observe(self, clean):
-                time.sleep(float(sys.argv[3]))
-                return super().observe(clean)
+        out, hold = pathlib.Path(sys.argv[1]), sys.argv[3] == "1"
+
+        class HoldAtFifth(PoissonNoise):
+            def clean(self, images):
+                if hold and len(list((out / "generations").glob("gen_*.npz"))) >= 4:
+                    (out / "holding").touch()
+                    time.sleep(3600)  # until the SIGKILL
+                return super().clean(images)
 
         G = zoo.load("digiface-dcgan64")
-        unit = Slow(CNNUnit(zoo.load("resnet20-cifar10"), "layer3", 5), scale=20, seed=5)
-        evolve(G, unit, LocalSearch(100, seed=2), budget=80, out=sys.argv[1], resume=sys.argv[2] == "1",
-               progress=False)
+        unit = HoldAtFifth(CNNUnit(zoo.load("resnet20-cifar10"), "layer3", 5), scale=20, seed=5)
+        evolve(G, unit, LocalSearch(100, seed=2), budget=80, out=out, resume=sys.argv[2] == "1", progress=False)
     """)
     path = tmp_path / "job.py"
     path.write_text(script)
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     subprocess.run([sys.executable, str(path), str(tmp_path / "ref"), "0", "0"], check=True, env=env)
-    p = subprocess.Popen([sys.executable, str(path), str(tmp_path / "cut"), "0", "0.15"], env=env)
-    gens = tmp_path / "cut" / "generations"
+    p = subprocess.Popen([sys.executable, str(path), str(tmp_path / "cut"), "0", "1"], env=env)
     import time
 
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(gens.glob("gen_*.npz"))) < 4:
+    deadline = time.monotonic() + 600
+    while not (tmp_path / "cut" / "holding").exists():
+        assert p.poll() is None, "the run ended before it was killed"
+        assert time.monotonic() < deadline, "the run never reached its fifth generation"
         time.sleep(0.05)
     p.send_signal(signal.SIGKILL)
     p.wait()
-    assert 4 <= len(list(gens.glob("gen_*.npz"))) < 10
+    assert len(list((tmp_path / "cut" / "generations").glob("gen_*.npz"))) == 4
+    assert json.loads((tmp_path / "cut" / "meta.json").read_text())["status"] == "running"
     subprocess.run([sys.executable, str(path), str(tmp_path / "cut"), "1", "0"], check=True, env=env)
     ref, cut = Run.load(tmp_path / "ref"), Run.load(tmp_path / "cut")
+    assert ref.n_generations == 10
     assert np.array_equal(ref.codes, cut.codes) and np.array_equal(ref.scores, cut.scores)
     assert json.loads((tmp_path / "cut" / "meta.json").read_text())["status"] == "complete"
 

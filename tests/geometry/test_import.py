@@ -12,8 +12,10 @@ import geometry
 GEOMETRY = Path(geometry.__file__).parent
 
 
-def test_import_is_lazy_and_independent():
-    code = ("import sys, geometry; assert 'torch' not in sys.modules, 'import geometry loaded torch'; "
+def test_import_is_independent_and_light():
+    # geometry imports torch (every module needs it), but no landscape, no figures, no sparse
+    # eigensolvers and no CUDA context
+    code = ("import sys, geometry; "
             "from geometry import hessian, distances, trunks, spectrum, homogeneity, axes, control, inversion; "
             "from geometry import LPIPS, AverageHessian, Inversion, HessianResult; "
             "assert not [m for m in sys.modules if m == 'landscape' or m.startswith('landscape.')]; "
@@ -34,7 +36,7 @@ def test_no_module_imports_landscape():
             assert not any(n.split(".")[0] in ("landscape", "ipywidgets") for n in names), (path.name, names)
 
 
-def test_lazy_names_resolve():
+def test_exported_names_resolve():
     for name in geometry.__all__:
         assert getattr(geometry, name) is not None
     assert callable(geometry.hessian.hessian)
