@@ -8,7 +8,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 . .venv/bin/activate
-if ! python -c "import landscape, torch, gudhi, plotly, pytest, gan_face_generate, distributed, pyarrow, h5py, jupyter_ui_poll" 2>/dev/null; then
+if ! python -c "import landscape, torch, gudhi, plotly, pytest, gan_face_generate, distributed, pyarrow, h5py" 2>/dev/null; then
   python -m pip install -q --upgrade pip
   # The CPU wheel of torch 2.13.0; a bare `torch` requirement would pull a multi-GB CUDA build.
   python -m pip install -q "torch==2.13.0"

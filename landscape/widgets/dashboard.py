@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -18,27 +18,14 @@ from .images import image_strip, png_bytes
 REDRAW_S = 0.25
 
 
-@contextmanager
-def widget_messages() -> Iterator[Callable[[], None] | None]:
-    """Inside a Jupyter kernel, a function that handles pending widget messages (button clicks).
-
-    While a cell runs, the kernel reads no widget messages: a ``stop`` click waits until the cell
-    ends. ``jupyter_ui_poll`` lets the running cell handle them (and holds back cells queued to run
-    after it). Outside a kernel (scripts, tests) this yields None.
-    """
+def in_kernel() -> bool:
+    """True inside a Jupyter kernel (where a synchronously running cell blocks widget messages)."""
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython comes with ipywidgets
-        yield None
-        return
+        return False
     shell = get_ipython()
-    if shell is None or getattr(shell, "kernel", None) is None:
-        yield None
-        return
-    from jupyter_ui_poll import ui_events
-
-    with ui_events() as poll:
-        yield lambda: poll(50)
+    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 class EvolutionDashboard:
@@ -48,8 +35,16 @@ class EvolutionDashboard:
     update, so closing the browser tab (or the kernel dying) loses nothing: ``start`` again, or
     ``landscape.evolve(..., resume=True)``, continues the run.
 
-    ``run_blocking()`` runs in the notebook cell (the next cells wait for it) and still answers
-    the pause and stop buttons between generations; ``start()`` runs in a background thread.
+    Three ways to run it:
+
+    * ``await dashboard.run_async()`` in a notebook cell: the cell (and the cells queued after
+      it) waits for the run, and the pause / start / stop buttons work meanwhile. A kernel reads
+      widget messages only while a cell awaits: the evolution runs in a worker thread and the
+      cell awaits it (ipykernel >= 7.4 hands widget messages to an awaiting cell).
+    * ``dashboard.start()`` (or the start button): a background thread; the cell returns at once.
+    * ``dashboard.run_blocking()``: for scripts. In a notebook it holds the kernel, so it greys
+      out pause and stop (they could not be answered) and says to use ``run_async``.
+
     After ``stop`` (or pause), ``start`` continues from disk. When the run has used its whole
     budget, ``start`` says so and points to a new ``out`` folder instead of doing nothing.
 
@@ -109,11 +104,11 @@ class EvolutionDashboard:
         self._looping = False
         self._pause = threading.Event()
         self._stop = threading.Event()
-        self._poll: Callable[[], None] | None = None
         self._last_draw = 0.0
         self._last_codes: torch.Tensor | None = None
         self._last_scores: np.ndarray | None = None
         self._extra: Callable[[int], Any] | None = None
+        self._note = ""
 
         self.figure = PlotPane(go.Figure(
             [go.Scatter(y=[], mode="lines", name="best"), go.Scatter(y=[], mode="lines", name="mean")],
@@ -198,31 +193,67 @@ class EvolutionDashboard:
             raise self.error
 
     def run_blocking(self, callback: Callable[[int], Any] | None = None) -> Any:
-        """Run in the calling cell; the pause and stop buttons still work between generations.
+        """Run in the calling thread until the run ends; ``callback(generation)`` after each one.
 
-        ``callback(generation)`` is called after each one. Returns the Run (None if nothing ran).
+        For scripts. In a notebook use ``await dashboard.run_async()``: a cell that runs
+        synchronously holds the kernel, which then reads no button clicks, so here pause and
+        stop are greyed out for the duration. Returns the Run.
         """
         if self._looping:
             raise RuntimeError("the dashboard is already running in the background; use pause/stop/wait")
         if self._complete_on_disk():
-            self._say_complete()
-            from ..runs import Run
-
-            self.run = Run.load(self.out)
-            return self.run
+            return self._complete_run()
         self._extra = callback
         self._stop.clear()
         self._pause.clear()
         self._looping = True
+        held = in_kernel()
+        if held:
+            self.pause_button.disabled = self.stop_button.disabled = True
+            self._note = (" (pause and stop cannot answer while run_blocking() holds the kernel: "
+                          "use <code>await dashboard.run_async()</code>)")
         try:
-            with widget_messages() as poll:
-                self._poll = poll
-                self._run()
+            self._run()
         finally:
-            self._poll = None
+            self._extra = None
+            self._note = ""
+            self.pause_button.disabled = self.stop_button.disabled = False
+        if self.error is not None:
+            raise self.error
+        return self.run
+
+    async def run_async(self, callback: Callable[[int], Any] | None = None) -> Any:
+        """Run until the run ends while the notebook stays responsive: ``await dashboard.run_async()``.
+
+        The evolution runs in a worker thread (``callback(generation)`` is called there after each
+        generation); the awaiting cell lets the kernel answer the pause, start and stop buttons.
+        Interrupting the kernel stops the run after the current generation. Returns the Run.
+        """
+        if self._looping:
+            raise RuntimeError("the dashboard is already running in the background; use pause/stop/wait")
+        if self._complete_on_disk():
+            return self._complete_run()
+        self._extra = callback
+        self.start()
+        try:
+            while self._looping:
+                await asyncio.sleep(0.05)
+        except BaseException:  # interrupted (CancelledError / KeyboardInterrupt): end cleanly, data on disk
+            self.stop()
+            if self._thread is not None:
+                self._thread.join()
+            raise
+        finally:
             self._extra = None
         if self.error is not None:
             raise self.error
+        return self.run
+
+    def _complete_run(self) -> Any:
+        from ..runs import Run
+
+        self._say_complete()
+        self.run = Run.load(self.out)
         return self.run
 
     # -- the loop --------------------------------------------------------------------------
@@ -231,7 +262,7 @@ class EvolutionDashboard:
 
         self.error = None
         self.state = "running"
-        self.status.value = "running"
+        self.status.value = "running" + self._note
         try:
             self.run = evolve(self.generator, self.unit, self.optimizer, self.budget, out=self.out, seed=self.seed,
                               resume=(self.out / "meta.json").exists(), progress=False, callback=self._on_generation)
@@ -260,22 +291,16 @@ class EvolutionDashboard:
             self._draw()
         if self._extra is not None:
             self._extra(g)
-        self._handle_clicks()
         if self._pause.is_set() and not self._stop.is_set():
             self._draw()
             self.status.value = (f"paused after generation {g} (the run so far is on disk in {self.out}); "
                                  "press start to continue or stop to end")
             while self._pause.is_set() and not self._stop.is_set():
-                self._handle_clicks()
                 time.sleep(0.05)
             if not self._stop.is_set():
                 self.state = "running"
                 self.status.value = "running"
         return not self._stop.is_set()
-
-    def _handle_clicks(self) -> None:
-        if self._poll is not None:
-            self._poll()
 
     def _draw(self) -> None:
         """Show the curve, the best image and the strip of the last generation."""
@@ -293,7 +318,7 @@ class EvolutionDashboard:
         self.best_image.layout.display = self.strip.layout.display = None
         if self.state == "running":
             self.status.value = (f"generation {self.generation}: best {self.best[-1]:.4g}, "
-                                 f"mean {self.mean[-1]:.4g}")
+                                 f"mean {self.mean[-1]:.4g}{self._note}")
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -133,8 +133,8 @@ class MapViewer:
                                  contours=self._contour_at(self.threshold.value), line=dict(color="red", width=2.5)),
                       go.Contour(z=plotly_grid(v), x=x, y=y, showscale=False, hoverinfo="skip", name="level sets",
                                  contours=dict(coloring="none"), ncontours=10, line=dict(color="white", width=0.7))],
-                layout=dict(height=420, xaxis_title="a (axis 1)", yaxis_title="b (axis 2)",
-                            margin=dict(l=55, r=10, t=35, b=45), title="tuning map"))
+                layout=dict(height=420, xaxis_title="a (axis 1)", yaxis_title="b (axis 2)", showlegend=False,
+                            margin=dict(l=55, r=10, t=35, b=45), title="tuning map (red: the threshold)"))
         else:
             X, Y, Z = sphere_xyz(tuning_map.coords["theta_deg"], tuning_map.coords["phi_deg"])
             self._xyz = np.stack([X, Y, Z], axis=-1)
@@ -149,9 +149,9 @@ class MapViewer:
                                  hovertemplate="response %{surfacecolor:.4g}<extra></extra>"),
                       go.Scatter3d(x=[], y=[], z=[], mode="markers", name="selected", hoverinfo="skip",
                                    showlegend=False, marker=dict(size=7, color="red", symbol="diamond"))],
-                layout=dict(height=460, margin=dict(l=0, r=0, t=35, b=0),
-                            title="tuning map on the sphere (PC1 toward e1)",
-                            scene=dict(xaxis_title="e1", yaxis_title="e2", zaxis_title="e3", aspectmode="cube")))
+                layout=dict(height=460, margin=dict(l=0, r=0, t=35, b=0), title="tuning map on the sphere",
+                            scene=dict(xaxis_title="e1 (axis 1)", yaxis_title="e2 (axis 2)",
+                                       zaxis_title="e3 (axis 3)", aspectmode="cube")))
         self.figure = PlotPane(fig, layout=W.Layout(width="100%", min_width="300px", max_width="560px",
                                                     flex="1 1 440px"))
         self.figure.on_click(self._clicked)

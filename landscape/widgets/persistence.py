@@ -144,6 +144,11 @@ class PersistenceViewer:
                 self.bars.append((dim, float(b), float(d)))
         self.bars.sort(key=lambda t: -(t[1] - self._death_for_plot(t[2])))
 
+        finite = [i for i, (_, _, d) in enumerate(self.bars) if np.isfinite(d)]
+        first = finite[0] if finite else None
+        self.region = self._region(first)
+        sel = ([self._death_for_plot(self.bars[first][2])], [self.bars[first][1]]) if first is not None else ([], [])
+
         traces = []
         for dim, colour, label in ((0, "royalblue", "H0 peaks"), (1, "darkorange", "H1 rings")):
             pts = [(b, d) for k, b, d in self.bars if k == dim]
@@ -155,7 +160,7 @@ class PersistenceViewer:
                 hovertemplate="birth %{y:.4g}<br>death %{x:.4g}<br>persistence %{customdata[0]:.4g}<extra></extra>"))
         traces.append(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", line=dict(color="grey", dash="dot"),
                                  showlegend=False, hoverinfo="skip"))
-        traces.append(go.Scatter(x=[], y=[], mode="markers", name="selected", hoverinfo="skip",
+        traces.append(go.Scatter(x=sel[0], y=sel[1], mode="markers", name="selected", hoverinfo="skip",
                                  marker=dict(size=18, symbol="circle-open", color="red", line=dict(width=2.5))))
         panel = dict(height=330, margin=dict(l=55, r=10, t=35, b=80),
                      legend=dict(orientation="h", y=-0.28, x=0))
@@ -168,7 +173,7 @@ class PersistenceViewer:
              go.Scatter(x=x, y=self.persistence.betti_[1], name="b1 holes", line=dict(shape="hv")),
              go.Scatter(x=x, y=self.persistence.euler_, name="Euler b0-b1+b2", line=dict(dash="dot", shape="hv"))],
             layout=dict(title="Betti curves", xaxis_title="threshold (fraction of range)",
-                        yaxis_title="count", **panel)), layout=self._panel_layout(W))
+                        yaxis_title="count", shapes=self._span(first), **panel)), layout=self._panel_layout(W))
         coords = field.domain.coords or {}
         if "theta_deg" in coords:
             cx, cy, xt, yt = coords["theta_deg"], coords["phi_deg"], "theta (deg)", "phi (deg)"
@@ -180,7 +185,7 @@ class PersistenceViewer:
         self.map_figure = PlotPane(go.Figure(
             [go.Heatmap(z=plotly_grid(self.values), x=cx, y=cy, colorscale="Viridis", showscale=False,
                         hovertemplate="response %{z:.4g}<extra></extra>"),
-             go.Heatmap(z=plotly_grid(np.full_like(self.values, np.nan)), x=cx, y=cy, showscale=False,
+             go.Heatmap(z=plotly_grid(np.where(self.region, 1.0, np.nan)), x=cx, y=cy, showscale=False,
                         colorscale=[[0, "red"], [1, "red"]], opacity=0.5, hoverinfo="skip")],
             layout=dict(title="region of the selected bar", xaxis_title=xt, yaxis_title=yt,
                         height=330, margin=dict(l=55, r=10, t=35, b=80))), layout=self._panel_layout(W))
@@ -189,7 +194,7 @@ class PersistenceViewer:
             (f"H{k} {'peak' if k == 0 else 'ring'}: birth {b:.3g}, death "
              f"{'never' if not np.isfinite(d) else f'{d:.3g}'}, persistence {b - self._death_for_plot(d):.3g}", i)
             for i, (k, b, d) in enumerate(self.bars)]
-        self.bar = W.Dropdown(options=options, value=None, description="bar",
+        self.bar = W.Dropdown(options=options, value=first, description="bar",
                               style={"description_width": "initial"}, layout=W.Layout(width="100%", max_width="640px"))
         self.bar.observe(lambda c: self.select(c["new"]), names="value")
         self.diagram.on_click(self._clicked)
@@ -198,15 +203,11 @@ class PersistenceViewer:
             f"(persistence above {self.persistence.threshold:.0%} of the range; {connectivity}-connectivity). "
             f"<details><summary>what the numbers mean</summary><ul>"
             + "".join(f"<li>{t}</li>" for t in EXPLANATIONS.values()) + "</ul></details>")
-        self.region = np.zeros(self.values.shape, bool)
-        self.selected: int | None = None
+        self.selected: int | None = first
         self.widget = W.VBox([self.summary, self.bar,
                               W.HBox([self.diagram, self.curves, self.map_figure],
                                      layout=W.Layout(flex_flow="row wrap", width="100%"))],
                              layout=W.Layout(width="100%"))
-        finite = [i for i, (_, _, d) in enumerate(self.bars) if np.isfinite(d)]
-        if finite:
-            self.select(finite[0])
 
     @staticmethod
     def _panel_layout(W: Any) -> Any:
@@ -215,25 +216,33 @@ class PersistenceViewer:
     def _death_for_plot(self, d: float) -> float:
         return d if np.isfinite(d) else self._lo
 
+    def _region(self, i: int | None) -> np.ndarray:
+        if i is None:
+            return np.zeros(self.values.shape, bool)
+        dim, b, d = self.bars[i]
+        return bar_region(self.values, dim, b, d, wrap=self._wrap, poles=self._poles, connectivity=self.connectivity)
+
+    def _span(self, i: int | None) -> list[dict]:
+        """The selected bar's lifetime, shaded on the Betti curves."""
+        if i is None:
+            return []
+        _, b, d = self.bars[i]
+        span = self._hi - self._lo or 1.0
+        return [dict(type="rect", xref="x", yref="paper", y0=0, y1=1, x0=(self._death_for_plot(d) - self._lo) / span,
+                     x1=(b - self._lo) / span, fillcolor="red", opacity=0.12, line=dict(width=0))]
+
     def select(self, i: int | None) -> None:
         """Select bar ``i`` (index into ``bars``; None for none): mark it and paint its region."""
         if i is not None and not 0 <= i < len(self.bars):
             raise ValueError(f"bar index {i} outside 0..{len(self.bars) - 1}")
         self.selected = i
+        self.region = self._region(i)
         if i is None:
-            self.region = np.zeros(self.values.shape, bool)
             self.diagram.restyle(3, {"x": [], "y": []})
-            self.curves.relayout({"shapes": []})
         else:
-            dim, b, d = self.bars[i]
-            self.region = bar_region(self.values, dim, b, d, wrap=self._wrap, poles=self._poles,
-                                     connectivity=self.connectivity)
+            _, b, d = self.bars[i]
             self.diagram.restyle(3, {"x": [self._death_for_plot(d)], "y": [b]})
-            span = self._hi - self._lo or 1.0
-            self.curves.relayout({"shapes": [dict(type="rect", xref="x", yref="paper", y0=0, y1=1,
-                                                  x0=(self._death_for_plot(d) - self._lo) / span,
-                                                  x1=(b - self._lo) / span, fillcolor="red", opacity=0.12,
-                                                  line=dict(width=0))]})
+        self.curves.relayout({"shapes": self._span(i)})
         self.map_figure.restyle(1, {"z": plotly_grid(np.where(self.region, 1.0, np.nan))})
         if self.bar.value != i:
             self.bar.value = i

@@ -92,6 +92,9 @@ function pointOf(p) {
   };
 }
 
+// Views whose model gets no messages (see checkContact), waiting for a replacement model
+const ORPHANS = (globalThis.__landscapeOrphans = globalThis.__landscapeOrphans || new Map());
+
 function initialize({ model }) {
   // keep the model's copy of the figure current, so saved widget state and views created later
   // show what the live views show
@@ -105,6 +108,14 @@ function initialize({ model }) {
       for (const [k, v] of Object.entries(msg.props)) setPath(layout, k, v);
     }
   });
+  // a replacement model made by the kernel for a view whose own model went deaf
+  const token = model.get("adopts");
+  if (token) {
+    const adopt = ORPHANS.get(token);
+    ORPHANS.delete(token);
+    if (adopt) adopt(model);
+    else model.send({ type: "unneeded" });
+  }
 }
 
 function render({ model, el }) {
@@ -112,6 +123,7 @@ function render({ model, el }) {
   const gd = document.createElement("div");
   gd.className = "landscape-plotpane-plot";
   el.appendChild(gd);
+  let current = model; // the model this view draws and listens to (a replacement after adopt)
   let Plotly = null;
   let alive = true;
   let drawn = 0;
@@ -121,8 +133,8 @@ function render({ model, el }) {
     drawn += 1;
     el.dataset.drawn = String(drawn);
   }));
-  const draw = () => Plotly.react(gd, copy(model.get("traces")), copy(model.get("figure_layout")),
-    Object.assign({ displaylogo: false, responsive: true }, copy(model.get("config"))))
+  const draw = () => Plotly.react(gd, copy(current.get("traces")), copy(current.get("figure_layout")),
+    Object.assign({ displaylogo: false, responsive: true }, copy(current.get("config"))))
     .then(markDrawn);
 
   // Edits that arrive while plotly is still drawing are merged, and only the newest values are
@@ -150,16 +162,70 @@ function render({ model, el }) {
     markDrawn();
   };
   const onMessage = (msg) => {
-    if (!msg || (msg.type !== "restyle" && msg.type !== "relayout")) return;
+    if (!msg) return;
+    if (msg.type === "pong" && msg.id === token) {
+      contact = true;
+      el.dataset.contact = "ok";
+      return;
+    }
+    if (msg.type !== "restyle" && msg.type !== "relayout") return;
     const key = msg.type === "restyle" ? `restyle:${msg.trace}` : "relayout";
     pending.set(key, Object.assign(pending.get(key) || {}, msg.props));
     if (Plotly && !busy) flush();
   };
   const onFigure = () => { if (Plotly) draw(); };
-  model.on("msg:custom", onMessage);
-  model.on("change:traces", onFigure);
-  model.on("change:figure_layout", onFigure);
-  model.on("change:config", onFigure);
+  const bind = (m) => {
+    m.on("msg:custom", onMessage);
+    m.on("change:traces", onFigure);
+    m.on("change:figure_layout", onFigure);
+    m.on("change:config", onFigure);
+  };
+  const unbind = (m) => {
+    m.off("msg:custom", onMessage);
+    m.off("change:traces", onFigure);
+    m.off("change:figure_layout", onFigure);
+    m.off("change:config", onFigure);
+  };
+  bind(current);
+
+  // Does the kernel reach this view? anywidget (0.11) drops every message to a model whose
+  // start took over 2 s, which a page busy drawing a 3-D scene on a loaded machine can cause.
+  // The view asks the kernel to answer; when the kernel is idle and no answer comes, the view
+  // asks it for a replacement model (sending still works) and draws from that one.
+  const token = String(Math.random()).slice(2);
+  let contact = false;
+  let quiet = 0;
+  const kernelBusy = () => {
+    const k = current.widget_manager && current.widget_manager.kernel;
+    return !!(k && k.status && k.status !== "idle");
+  };
+  const watch = () => {
+    if (!alive || contact) return;
+    quiet = kernelBusy() ? 0 : quiet + 1;
+    if (quiet === 3) { // ~6 s of an idle kernel without an answer
+      ORPHANS.set(token, adopt);
+      el.dataset.contact = "reviving";
+      current.send({ type: "revive", token });
+    } else if (quiet >= 15) {
+      quiet = 0; // the replacement went deaf too: ask again
+    }
+    setTimeout(watch, 2000);
+  };
+  const checkContact = () => {
+    current.send({ type: "ping", id: token });
+    setTimeout(watch, 2000);
+  };
+  const adopt = (replacement) => {
+    unbind(current);
+    current = replacement;
+    bind(current);
+    el.dataset.adopted = String(Number(el.dataset.adopted || 0) + 1);
+    contact = false;
+    quiet = 0;
+    pending.clear();
+    if (Plotly) draw();
+    current.send({ type: "ping", id: token });
+  };
 
   let width = 0;
   const observer = new ResizeObserver(() => {
@@ -179,8 +245,9 @@ function render({ model, el }) {
       busy = false;
       width = gd.offsetWidth;
       if (pending.size) flush();
+      checkContact();
       gd.on("plotly_click", (event) => {
-        model.send({ type: "click", points: (event.points || []).map(pointOf) });
+        current.send({ type: "click", points: (event.points || []).map(pointOf) });
       });
     });
   }).catch((err) => {
@@ -194,11 +261,9 @@ function render({ model, el }) {
 
   return () => {
     alive = false;
+    ORPHANS.delete(token);
     observer.disconnect();
-    model.off("msg:custom", onMessage);
-    model.off("change:traces", onFigure);
-    model.off("change:figure_layout", onFigure);
-    model.off("change:config", onFigure);
+    unbind(current);
     if (Plotly) Plotly.purge(gd);
   };
 }

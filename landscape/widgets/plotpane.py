@@ -9,6 +9,13 @@ sent after the widget opens, and that update can be lost while the big module is
 :class:`PlotPane` sends the figure with the widget and a 10 KB module that takes plotly.js from
 JupyterLab's plotly extension (or, elsewhere, once from the kernel). Python edits go out as
 ``Plotly.restyle`` / ``Plotly.relayout`` messages holding only what changed.
+
+A widget whose front end took more than 2 s to start (anywidget 0.11's limit; a page busy
+drawing a 3-D scene on a loaded machine can take that long) never receives another message.
+Widgets here are built with their final first picture, so that nothing depends on messages
+sent right after creation. Each view also checks that the kernel reaches it: when the kernel is
+idle and does not answer, the view asks for a replacement model (sending still works), which
+this class makes as a *mirror* that receives every later edit and forwards clicks.
 """
 
 from __future__ import annotations
@@ -59,8 +66,15 @@ def _set_path(obj: dict, path: str, value: Any) -> None:
     obj[keys[-1]] = value
 
 
-def _get_path(obj: dict, path: str) -> Any:
+_MISSING = object()
+
+
+def _get_path(obj: dict, path: str, default: Any = None) -> Any:
     for k in path.split("."):
+        if not isinstance(obj, dict) or k not in obj:
+            if default is None:
+                raise KeyError(path)
+            return default
         obj = obj[k]
     return obj
 
@@ -99,16 +113,26 @@ class PlotPane(anywidget.AnyWidget):
     traces = traitlets.List().tag(sync=True)
     figure_layout = traitlets.Dict().tag(sync=True)
     config = traitlets.Dict().tag(sync=True)
+    #: set on a mirror: the token of the view it replaces the model of
+    adopts = traitlets.Unicode("").tag(sync=True)
+
+    #: most mirrors one pane makes (each a front-end model; a page that keeps failing gets no more)
+    MAX_MIRRORS = 4
 
     def __init__(self, figure: Any = None, config: dict | None = None, **kwargs: Any) -> None:
         import plotly.graph_objects as go
         import plotly.io as pio
 
-        fig = figure if isinstance(figure, go.Figure) else go.Figure(figure)
-        plain = json.loads(pio.to_json(fig, validate=True, remove_uids=True, engine="json"))
-        super().__init__(traces=plain.get("data", []), figure_layout=plain.get("layout", {}),
-                         config=dict(config or {}), **kwargs)
+        if "traces" in kwargs:  # a mirror (see _revive): the figure is already plain JSON
+            super().__init__(config=dict(config or {}), **kwargs)
+        else:
+            fig = figure if isinstance(figure, go.Figure) else go.Figure(figure)
+            plain = json.loads(pio.to_json(fig, validate=True, remove_uids=True, engine="json"))
+            super().__init__(traces=plain.get("data", []), figure_layout=plain.get("layout", {}),
+                             config=dict(config or {}), **kwargs)
         self._click_handlers: list[Callable[[Click], Any]] = []
+        self._mirrors: list[PlotPane] = []
+        self._source: PlotPane = self
         self.on_msg(self._handle_message)
 
     # -- edits from Python ---------------------------------------------------------------
@@ -119,17 +143,28 @@ class PlotPane(anywidget.AnyWidget):
         """
         if not 0 <= trace < len(self.traces):
             raise IndexError(f"trace {trace} outside 0..{len(self.traces) - 1}")
-        props = jsonable(dict(props))
-        for k, v in props.items():
-            _set_path(self.traces[trace], k, v)
-        self.send({"type": "restyle", "trace": int(trace), "props": props})
+        changed = {}
+        for k, v in jsonable(dict(props)).items():
+            if _get_path(self.traces[trace], k, _MISSING) != v:
+                _set_path(self.traces[trace], k, v)
+                changed[k] = v
+        if changed:  # nothing travels when nothing changed (e.g. a widget setting its initial state)
+            self._send_all({"type": "restyle", "trace": int(trace), "props": changed})
 
     def relayout(self, props: dict[str, Any]) -> None:
         """Set layout properties (dotted names, as in ``Plotly.relayout``)."""
-        props = jsonable(dict(props))
-        for k, v in props.items():
-            _set_path(self.figure_layout, k, v)
-        self.send({"type": "relayout", "props": props})
+        changed = {}
+        for k, v in jsonable(dict(props)).items():
+            if _get_path(self.figure_layout, k, _MISSING) != v:
+                _set_path(self.figure_layout, k, v)
+                changed[k] = v
+        if changed:
+            self._send_all({"type": "relayout", "props": changed})
+
+    def _send_all(self, msg: dict) -> None:
+        self.send(msg)
+        for m in self._mirrors:
+            m.send(msg)
 
     def get(self, trace: int, prop: str) -> Any:
         """The current value of a (dotted) property of trace ``trace``."""
@@ -146,12 +181,27 @@ class PlotPane(anywidget.AnyWidget):
         self._dispatch(Click(trace, point, x, y, z))
 
     def _dispatch(self, click: Click) -> None:
-        for handler in self._click_handlers:
+        for handler in self._source._click_handlers:
             handler(click)
+
+    def _revive(self, token: str) -> None:
+        """A view of this pane gets no messages: make a mirror model for it to draw from."""
+        if not token or len(self._mirrors) >= self.MAX_MIRRORS:
+            return
+        mirror = PlotPane(traces=self.traces, figure_layout=self.figure_layout, config=self.config, adopts=token)
+        mirror._source = self
+        self._mirrors.append(mirror)
 
     def _handle_message(self, _widget: Any, content: dict, buffers: Sequence[bytes]) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
-        if kind == "need plotly.js":
+        if kind == "ping":
+            self.send({"type": "pong", "id": content.get("id")})
+        elif kind == "revive":
+            self._source._revive(str(content.get("token", "")))
+        elif kind == "unneeded" and self in self._source._mirrors:
+            self._source._mirrors.remove(self)
+            self.close()
+        elif kind == "need plotly.js":
             self.send({"type": "plotly.js"}, buffers=[plotly_js()])
         elif kind == "click" and content.get("points"):
             p = content["points"][0]

@@ -96,6 +96,24 @@ def test_dashboard_pauses_stops_resumes_and_says_when_complete(gen_unit, tmp_pat
     assert "nothing to pause" in dash.status.value
 
 
+def test_dashboard_run_async_pauses_and_stops_while_paused(gen_unit, tmp_path):
+    import asyncio
+
+    G, unit = gen_unit
+    dash = EvolutionDashboard(G, unit, "cma", budget=400, out=tmp_path / "run", seed=1)
+    seen = []
+
+    def control(g):  # runs in the worker thread, as a button click would act from the kernel's loop
+        seen.append(g)
+        if g == 1:
+            dash.pause()
+            threading.Timer(0.4, dash.stop).start()  # stop while paused: no further generation
+
+    run = asyncio.run(dash.run_async(control))
+    assert seen == [0, 1] and run.meta["status"] == "stopped" and run.n_generations == 2
+    assert dash.state == "stopped" and "press start to continue" in dash.status.value
+
+
 def test_map_viewer_counts_components_and_holes_and_shows_cells(gen_unit):
     G, _ = gen_unit
     viewer = MapViewer(_plane_map(_two_peaks()), generator=G)

@@ -153,21 +153,30 @@ def open_notebook(page: Any, lab: JupyterLab, name: str) -> None:
     wait_until(lab.kernels_idle, 90, "the notebook's kernel starting", every_s=0.25)
 
 
-def run_all(page: Any, lab: JupyterLab, n_code_cells: int, timeout_s: float = 150) -> None:
-    """Run > Run All Cells, until every code cell has a prompt number and the kernel is idle twice."""
+def run_all(page: Any, lab: JupyterLab, n_code_cells: int, timeout_s: float = 150, above: int | None = None) -> None:
+    """Run > Run All Cells (or, with ``above``, every cell above code cell number ``above``), until
+    those cells have prompt numbers and the kernel is idle twice in a row."""
+    if above is not None:
+        page.locator(".jp-Notebook .jp-CodeCell").nth(above).locator(".jp-InputPrompt").click()
     page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    label = "Run All Above Selected Cell" if above is not None else "Run All Cells"
+    page.get_by_role("menuitem", name=label, exact=True).click()
+    wait_for_cells(page, lab, above if above is not None else n_code_cells, timeout_s)
+
+
+def wait_for_cells(page: Any, lab: JupyterLab, n: int, timeout_s: float) -> None:
+    """Until the first ``n`` code cells have prompt numbers and the kernel is idle; fail at a cell error."""
     deadline = time.monotonic() + timeout_s
     settled = 0
     while True:
         errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
         if errors.count():
             raise LabError(f"a cell failed in the browser:\n{errors.first.inner_text()[-3000:]}")
-        prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+        prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()[:n]
         done = sum(bool(re.fullmatch(r"\[\d+\]:", p.strip())) for p in prompts)
-        settled = settled + 1 if done == n_code_cells and lab.kernels_idle() else 0
+        settled = settled + 1 if done == n and lab.kernels_idle() else 0
         if settled >= 2:
             return
         if time.monotonic() > deadline:
-            raise LabError(f"run-all did not finish within {timeout_s} s: {done} of {n_code_cells} code cells ran")
+            raise LabError(f"the cells did not finish within {timeout_s} s: {done} of {n} ran")
         time.sleep(0.3)
