@@ -148,7 +148,8 @@ class EvolutionDashboard:
         self.state = "complete"
         self.status.value = (f"<span style='color:#b45309'><b>This run is complete</b> ({self.budget} images in "
                              f"{self.out}): there is nothing left to evolve. For another run, make a new "
-                             f"EvolutionDashboard with another <code>out=</code> folder (and <code>seed=</code>).</span>")
+                             "EvolutionDashboard with another <code>out=</code> folder (and <code>seed=</code>)."
+                             "</span>")
 
     def start(self) -> None:
         """Start the run in a background thread, or continue it after pause or stop; returns at once."""

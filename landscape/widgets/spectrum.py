@@ -90,7 +90,8 @@ class SpectrumViewer:
              trace(parts["negative"], "negative: |value|", color="crimson", symbol="circle-open"),
              trace(parts["zero"], f"|value| < {RELATIVE_FLOOR:.0e} x max", color="grey", symbol="triangle-down"),
              go.Scatter(x=[0], y=[max(lam[0], self._floor)] if lam.size else [], mode="markers", name="selected",
-                        hoverinfo="skip", marker=dict(size=14, color="rgba(0,0,0,0)", line=dict(color="red", width=2.5)))],
+                        hoverinfo="skip",
+                        marker=dict(size=14, color="rgba(0,0,0,0)", line=dict(color="red", width=2.5)))],
             layout=dict(height=330, title="spectrum of the metric (|eigenvalue|, log scale)",
                         xaxis_title="rank", margin=dict(l=65, r=10, t=35, b=85),
                         yaxis=dict(type="log", title=dict(text="|eigenvalue|"), exponentformat="power",
@@ -98,7 +99,8 @@ class SpectrumViewer:
                         legend=dict(orientation="h", y=-0.3, x=0))),
             layout=W.Layout(width="100%", max_width="640px"))
         self.index = W.IntSlider(value=0, min=0, max=self.eigvals.size - 1, description="eigenvector (rank)",
-                                 style={"description_width": "initial"}, layout=W.Layout(width="100%", max_width="520px"))
+                                 style={"description_width": "initial"},
+                                 layout=W.Layout(width="100%", max_width="520px"))
         self.strip = W.Image(format="png")
         self.label = W.HTML()
         self.index.observe(lambda _c: self.show(self.index.value), names="value")
