@@ -77,7 +77,7 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=6, help="threshold steps per viewer")
     args = ap.parse_args()
     import nbformat
-    from browser_lab import JupyterLab, launch_chromium, open_notebook, run_all, wait_until
+    from browser_lab import JupyterLab, LabError, launch_chromium, open_notebook, run_all, wait_until
     from playwright.sync_api import sync_playwright
 
     load = os.getloadavg()
@@ -104,6 +104,8 @@ def main() -> int:
                 gd.evaluate("gd => { gd.__t = []; gd.on('plotly_restyle', () => requestAnimationFrame(() =>"
                             " requestAnimationFrame(() => gd.__t.push(performance.now())))); }")
             times: dict[str, list[float]] = {n: [] for n in names}
+            failed = {n: 0 for n in names}
+            traces = {n: plots.nth(i).evaluate("g => g.data.length") for i, n in enumerate(names)}
             pictures: dict[str, list[bytes]] = {n: [plots.nth(i).screenshot()] for i, n in enumerate(names)}
             for _ in range(args.steps):
                 for i, name in enumerate(names):
@@ -113,8 +115,12 @@ def main() -> int:
                     t0 = page.evaluate("() => performance.now()")
                     handles.nth(i).focus()
                     page.keyboard.press("ArrowRight")
-                    wait_until(lambda: label.inner_text() != text and gd.evaluate("g => g.__t.length > 0"), 120,
-                               f"{name} step")
+                    try:
+                        wait_until(lambda: label.inner_text() != text and gd.evaluate("g => g.__t.length > 0"), 60,
+                                   f"{name} step")
+                    except LabError:  # e.g. a FigureWidget that came up empty never redraws
+                        failed[name] += 1
+                        continue
                     t_label = page.evaluate("() => performance.now()")
                     t_draw = gd.evaluate("g => g.__t[g.__t.length - 1]")
                     times[name].append(max(t_label, t_draw) - t0)
@@ -122,12 +128,13 @@ def main() -> int:
             browser.close()
     print(f"sphere map {args.grid} x {args.grid}, {args.steps} threshold steps each, load average "
           f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (before), headless chromium with software WebGL\n")
-    print(f"{'viewer':<14} {'median step ms':>15} {'min':>7} {'max':>7} {'distinct pictures':>18} "
-          f"{'saved state KB':>15}")
+    print(f"{'viewer':<14} {'traces':>6} {'median step ms':>15} {'min':>7} {'max':>7} {'no update':>10} "
+          f"{'distinct pictures':>18} {'saved state KB':>15}")
     for name in names:
-        t = times[name]
-        print(f"{name:<14} {statistics.median(t):>15.0f} {min(t):>7.0f} {max(t):>7.0f} "
-              f"{len(set(pictures[name])):>11} of {len(pictures[name]):<4} {state[name] / 1e3:>15.0f}")
+        t = times[name] or [float("nan")]
+        print(f"{name:<14} {traces[name]:>6} {statistics.median(t):>15.0f} {min(t):>7.0f} {max(t):>7.0f} "
+              f"{failed[name]:>10} {len(set(pictures[name])):>11} of {len(pictures[name]):<4} "
+              f"{state[name] / 1e3:>15.0f}")
     return 0
 
 
