@@ -78,8 +78,11 @@ class LatentExplorer:
         self.image_widget = W.Image(format="png")
         self.label = W.HTML()
         self.history: list[float] = []
+        self.figure = None
+        self._quiet = False
+        self._switch()  # the first image and response, before the plot exists: it starts with them
         self.figure = PlotPane(go.Figure(
-            [go.Scatter(y=[], mode="lines+markers", name="response")],
+            [go.Scatter(x=list(range(len(self.history))), y=self.history, mode="lines+markers", name="response")],
             layout=dict(height=230, margin=dict(l=55, r=10, t=35, b=40), title="response as you move",
                         xaxis_title="update", yaxis_title="response")),
             layout=W.Layout(width="100%", max_width="520px"))
@@ -88,13 +91,11 @@ class LatentExplorer:
         for s in self.sliders:
             s.observe(lambda _change: self._moved(), names="value")
         self.axis_set.observe(lambda _change: self._switch(), names="value")
-        self._quiet = False
         self.widget = W.VBox([W.HBox([self.axis_set, reset]),
                               W.HBox([W.VBox(self.sliders, layout=W.Layout(flex="1 1 340px", min_width="300px")),
                                       W.VBox([self.image_widget, self.label])],
                                      layout=W.Layout(flex_flow="row wrap", width="100%")),
                               self.figure], layout=W.Layout(width="100%", max_width="900px"))
-        self._switch()
 
     # -- logic the tests drive ----------------------------------------------------------
     @property
@@ -148,8 +149,9 @@ class LatentExplorer:
         self.image_widget.value = png_bytes(self.image, self.scale)
         if self.response is not None:
             self.history.append(self.response)
-            self.figure.restyle(0, {"y": self.history[-200:],
-                                    "x": list(range(max(0, len(self.history) - 200), len(self.history)))})
+            if self.figure is not None:
+                self.figure.restyle(0, {"y": self.history[-200:],
+                                        "x": list(range(max(0, len(self.history) - 200), len(self.history)))})
             self.label.value = f"<b>response</b> {self.response:.4g}"
 
     def _ipython_display_(self) -> None:
