@@ -96,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
     from .. import optim, zoo
     from ..references import (input_size, load_reference_set, relative_activation_summary,
                               resolve_reference_source, validate_reference_source)
-    from ..runs import atomic_write_json, evolve
+    from ..io import atomic_write_json
+    from ..runs import evolve
 
     device = default_device(args.device)
     ref_source = validate_reference_source(resolve_reference_source(args.references, args.model))  # before the run

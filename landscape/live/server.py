@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
-from ..runs import atomic_write_bytes
+from ..io import atomic_write_bytes
 from .folder import RESPONSES, STIMULI, pending_blocks, read_manifest, response_candidates
 from .protocol import MAX_RESPONSE_BYTES, LiveError, ResponseError, ResponseTable, block_name, parse_response
 

@@ -39,7 +39,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..runs import atomic_write_bytes
+from ..io import atomic_write_bytes
 from .folder import RESPONSES, STIMULI, pending_blocks, read_manifest
 from .protocol import block_name, encode_response
 

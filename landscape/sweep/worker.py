@@ -159,7 +159,7 @@ def read_result(out: str | os.PathLike, key: str, config: dict) -> dict | None:
 
 def committed_generations(run_dir: Path) -> int:
     """Number of generations a run folder holds that a resume keeps (0 for none)."""
-    from ..runs import _checkpoint_generation
+    from ..record import checkpoint_generation as _checkpoint_generation
 
     g = _checkpoint_generation(run_dir)
     return 0 if g is None else g + 1
@@ -180,7 +180,7 @@ def _task_context(payload: TaskPayload) -> Iterator[None]:
 
 
 def _finish(payload: TaskPayload, row: dict, t0: float) -> dict:
-    from ..runs import atomic_write_json
+    from ..io import atomic_write_json
 
     row.update({"task_time_s": time.perf_counter() - t0, "cpu_time_s": time.process_time() - row.pop("_cpu0"),
                 "worker": worker_name(), "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")})
