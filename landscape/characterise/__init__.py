@@ -28,7 +28,6 @@ from typing import Any
 _LAZY = {
     "Analysis": "landscape.characterise.base",
     "NotFittedError": "landscape.characterise.base",
-    "measure": "landscape.characterise.measure",
     "OrientationTuning": "landscape.characterise.grating_tuning",
     "FrequencyTuning": "landscape.characterise.grating_tuning",
     "ContrastResponse": "landscape.characterise.grating_tuning",

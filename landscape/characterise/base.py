@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from landscape.characterise.measure import as_reps, measure, resolve_reps, unit_device
+from landscape.characterise.resampling import as_reps
+from landscape.units.measure import NOISY_REPS, measure_images, resolve_reps, unit_device
 from landscape.stimuli import ParamTable, uniform
 
 
@@ -93,9 +94,9 @@ class Analysis:
         device = unit_device(unit, self.device)
         images, _ = self.stimuli(device)
         extra = self.baseline_images(device)
-        reps = resolve_reps(unit, self.reps)
-        r = measure(unit, torch.cat([images, extra.to(images.dtype)]), reps=reps, batch_size=self.batch_size,
-                    progress=self.progress)
+        reps = resolve_reps(unit, self.reps, NOISY_REPS["stimuli"])
+        r = measure_images(unit, torch.cat([images, extra.to(images.dtype)]), reps=reps, batch_size=self.batch_size,
+                           progress=self.progress).trials
         self.unit_ = unit.describe() if hasattr(unit, "describe") else {"type": type(unit).__name__}
         n = images.shape[0]
         return self.fit_responses(r[:, :n], r[:, n:] if extra.shape[0] > 1 else r[:, n])

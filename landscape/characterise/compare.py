@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from landscape.characterise.base import jsonable
-from landscape.characterise.measure import measure
+from landscape.units.measure import measure_images
 from landscape.stimuli import ParamTable
 
 KINDS = ("parametric", "natural", "evolved")
@@ -138,12 +138,11 @@ def compare_with_evolution(unit, parametric, natural: torch.Tensor, evolved: Any
     n_nat = int(sets["natural"].shape[0])
     natural_info = {"name": natural_name or "given images", "n_images": n_nat,
                     "warning": small_set_warning(natural_name or "given images", n_nat)}
-    score_fn = unit.clean if use_clean and hasattr(unit, "clean") else unit
     device = getattr(unit, "device", None)
     acts, best, images = {}, {}, {}
     for kind, imgs in sets.items():
         imgs = imgs.to(device) if device is not None else imgs
-        r = measure(score_fn, imgs, 1, batch_size)[0]
+        r = measure_images(unit, imgs, batch_size=batch_size, clean_only=use_clean).trials[0]
         i = int(np.nanargmax(r))
         acts[kind], best[kind], images[kind] = float(r[i]), i, imgs[i].detach().cpu()
     ref = acts["natural"]

@@ -29,7 +29,6 @@ _LAZY = {
     "GridSpec": "grids",
     "sphere_map": "build", "plane_map": "build", "tuning_curves": "build", "map_from_run": "build",
     "run_axes": "build",
-    "measure_codes": "measure", "Measurement": "measure",
     "load_run_models": "from_run",
     "smooth_sphere": "smoothing", "SmoothedSphere": "smoothing",
     "fit_map": "fits", "fit_gaussian": "fits", "fit_kent": "fits", "kent_function": "fits", "FitResult": "fits",

@@ -33,6 +33,14 @@ import torch
 NOISY_REPS = {"evolution": 1, "maps": 5, "stimuli": 8}
 
 
+def unit_device(unit: Any, device: str | torch.device | None = None) -> torch.device:
+    """Where to make images for ``unit``: ``device`` if given, else the unit's own device, else CPU."""
+    if device is not None:
+        return torch.device(device)
+    dev = getattr(unit, "device", None)
+    return torch.device(dev) if dev is not None else torch.device("cpu")
+
+
 def is_noisy(unit: Any) -> bool:
     """Whether ``unit`` adds measurement noise (its ``noisy`` attribute)."""
     return bool(getattr(unit, "noisy", False))
@@ -107,7 +115,8 @@ def _scores(out: Any, n: int) -> np.ndarray:
 
 @torch.no_grad()
 def measure_images(unit: Callable[[torch.Tensor], Any], images: torch.Tensor, reps: int = 1,
-                   batch_size: int | None = None) -> Measurement:
+                   batch_size: int | None = None, clean_only: bool = False, progress: bool = False,
+                   desc: str = "stimuli") -> Measurement:
     """Show ``images`` to ``unit`` ``reps`` times each.
 
     Parameters
@@ -119,6 +128,11 @@ def measure_images(unit: Callable[[torch.Tensor], Any], images: torch.Tensor, re
         Repetitions (already resolved: see :func:`resolve_reps`).
     batch_size : int or None
         Images per call of the unit; None sends them all at once.
+    clean_only : bool
+        Measure the noise-free response only (``unit.clean`` of a noisy unit; no noise is drawn,
+        so the unit's random state is untouched); the result is then noise-free, with one trial.
+    progress : bool
+        Show a tqdm bar over images.
 
     Returns
     -------
@@ -129,12 +143,19 @@ def measure_images(unit: Callable[[torch.Tensor], Any], images: torch.Tensor, re
                          f"{tuple(images.shape) if hasattr(images, 'shape') else type(images).__name__}")
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
+    if clean_only:
+        unit, reps = (unit.clean if is_noisy(unit) else unit), 1
     n = images.shape[0]
     bs = n if batch_size is None else int(batch_size)
     noisy = is_noisy(unit)
     trials = np.empty((reps, n))
     clean = np.empty(n) if noisy else None
-    for start in range(0, n, max(bs, 1)):
+    starts = range(0, n, max(bs, 1))
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc=desc, unit="batch")
+    for start in starts:
         batch = images[start:start + bs]
         stop = start + batch.shape[0]
         if noisy and hasattr(unit, "observe"):
@@ -153,7 +174,8 @@ def measure_images(unit: Callable[[torch.Tensor], Any], images: torch.Tensor, re
 
 @torch.no_grad()
 def measure_codes(generator: Any, unit: Callable[[torch.Tensor], Any], codes: Any, *, reps: int = 1,
-                  batch_size: int | None = None, progress: bool = False, desc: str = "measuring") -> Measurement:
+                  batch_size: int | None = None, progress: bool = False, desc: str = "measuring",
+                  clean_only: bool = False) -> Measurement:
     """Render ``codes`` in chunks and measure them (each chunk rendered once, shown ``reps`` times).
 
     Parameters
@@ -168,6 +190,8 @@ def measure_codes(generator: Any, unit: Callable[[torch.Tensor], Any], codes: An
         Images per forward pass; defaults to the generator's ``max_batch`` (64 without one).
     progress : bool
         Show a tqdm bar over images.
+    clean_only : bool
+        Noise-free responses only (see :func:`measure_images`).
 
     Returns
     -------
@@ -186,7 +210,7 @@ def measure_codes(generator: Any, unit: Callable[[torch.Tensor], Any], codes: An
     with tqdm(total=codes_t.shape[0], desc=desc, unit="img", disable=not progress, leave=False) as bar:
         for start in range(0, codes_t.shape[0], bs):
             images = generator(codes_t[start:start + bs])
-            parts.append(measure_images(unit, images, reps=reps))
+            parts.append(measure_images(unit, images, reps=reps, clean_only=clean_only))
             bar.update(images.shape[0])
     noisy = parts[0].noisy
     return Measurement(trials=np.concatenate([p.trials for p in parts], axis=1),
