@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
 
     from .. import zoo
     from ..characterise.base import jsonable
-    from .evolve import build_unit, default_device
+    from ..units.spec import build_unit
+    from .evolve import default_device
 
     device = default_device(args.device)
     if zoo.get(args.model).kind != "classifier":

@@ -188,7 +188,8 @@ def tuning_curves(generator: Any, unit: Any, center: Any, axes: Any, offsets: An
                         meta=info)
 
 
-def _indices(spec: str, default: Sequence[int]) -> list[int]:
+def axes_indices(spec: str, default: Sequence[int]) -> list[int]:
+    """The indices of an axes request (``pc:1,49,50`` -> [1, 49, 50]); ``default`` without any."""
     if ":" not in spec:
         return list(default)
     try:
@@ -227,7 +228,7 @@ def run_axes(spec: str, pca: TrajectoryPCA, k: int, *, hessian: Any = None, seed
     kind = spec.split(":", 1)[0]
     d = pca.components_.shape[1]
     if kind == "pc":
-        axes = pca.axes(_indices(spec, range(1, k + 1)))
+        axes = pca.axes(axes_indices(spec, range(1, k + 1)))
     elif kind == "pc1-random":
         axes = np.vstack([pca.axes([1]), random_axes(d, k - 1, exclude=pca.components_, seed=seed)])
     elif kind == "random":
@@ -236,7 +237,7 @@ def run_axes(spec: str, pca: TrajectoryPCA, k: int, *, hessian: Any = None, seed
         if hessian is None:
             raise ValueError("axes 'hessian' need Hessian eigenvectors: pass hessian=... (an array or the "
                              "eigenvectors saved by geometry), or on the command line --hessian FILE.npz")
-        idx = _indices(spec, range(2))
+        idx = axes_indices(spec, range(2))
         axes = hessian_axes(hessian, idx, dim=d)
         if k == 3 and len(idx) == 2:
             axes = orthonormalize(np.vstack([pca.axes([1]), axes]))
@@ -260,7 +261,7 @@ def map_from_run(run: Any, generator: Any, unit: Any, *, axes: str | Any = "pc",
         Uses its generations' codes (``gen_codes``, or ``codes (n_gen, pop, d)``) and
         ``best_code (d,)``.
     generator, unit
-        Normally those the run used (:func:`landscape.maps.from_run.load_run_models`).
+        Normally those the run used (:func:`landscape.pipeline.load_run_models`).
     axes : str or (k, d) array
         A request understood by :func:`run_axes`, or explicit axes.
     grid : str or GridSpec

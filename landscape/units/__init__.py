@@ -7,10 +7,11 @@ from typing import Any
 
 from .base import Unit, check_images
 from .cnn import CNNUnit, layers
-from .noise import GaussianNoise, PoissonNoise, calibrated_poisson, parse_noise
+from .noise import GaussianNoise, PoissonNoise, calibrated_poisson
+from .spec import build_unit, parse_noise, unit_from_description
 
 __all__ = ["Unit", "CNNUnit", "layers", "PoissonNoise", "GaussianNoise", "calibrated_poisson", "parse_noise",
-           "check_images"]
+           "check_images", "build_unit", "unit_from_description"]
 
 
 def __getattr__(name: str) -> Any:
