@@ -23,20 +23,110 @@ def _find_maps(run_dir: Path) -> list[Path]:
     return found
 
 
-def _gallery(run: Any, n: int = 10) -> list[tuple[int, str]]:
-    """Data URIs of the best image of ~n generations, log-spaced (early changes are fastest)."""
+#: plain-language meaning of each number of the topology signature (shown beside it in the report)
+TOPOLOGY_EXPLANATIONS = {
+    "n_peaks": "Separate hills: peaks that stand out from the rest by more than the significance threshold "
+               "(10% of the response range by default). 1 means one preferred region.",
+    "n_rings": "Ridges that close around a lower region (a crater). Usually 0 for a single preferred image.",
+    "second_peak_prominence": "How far (fraction of the range) you must descend from the second-best hill "
+                              "before climbing to the best one; near 0 means one dominant peak.",
+    "loops_auc": "How much of the threshold range the contour lines form closed loops around a peak "
+                 "(area under the loop count); high for an isolated peak.",
+    "lines_auc": "How much of the range contour lines run off the edge of the map; high when the tuning "
+                 "extends beyond the mapped region (not on a full sphere, which has no edge).",
+    "branches_auc": "Area under the count of all contour curves; grows with the number of separate "
+                    "features.",
+    "isolation_level": "Lowest threshold (fraction of the range) above which the super-level set is one "
+                       "closed loop around the peak; low means the peak is isolated even far down.",
+    "betti0_auc": "Area under the count of separate regions above threshold (Betti 0) as the threshold "
+                  "sweeps the range; 1 for a single hill, more for several.",
+    "betti1_auc": "Area under the count of holes in the regions above threshold (Betti 1).",
+    "euler_auc": "Area under regions minus holes (plus enclosed spheres) over the threshold range.",
+}
+
+
+def _gallery_image(run: Any, g: int) -> str | None:
     from PIL import Image
 
     from .widgets.images import data_uri
 
-    gens = np.unique(np.geomspace(1, run.n_generations, num=min(n, run.n_generations)).astype(int) - 1)
+    p = run.dir / "best" / f"gen_{g:06d}.png"
+    if not p.exists():
+        return None
+    arr = np.asarray(Image.open(p).convert("RGB"), dtype=np.float32).transpose(2, 0, 1) / 255.0
+    return data_uri(arr, scale=max(1, 128 // arr.shape[-1]))
+
+
+def _gallery(run: Any, n: int = 10) -> list[tuple[int, str, str]]:
+    """Best image of ~n log-spaced generations (early changes are fastest), always with the best one.
+
+    Returns
+    -------
+    list of (generation, data URI, caption)
+    """
+    gens = set(np.unique(np.geomspace(1, run.n_generations, num=min(n, run.n_generations)).astype(int) - 1).tolist())
+    best_obs = run.best_per_generation()
+    top = int(np.nanargmax(best_obs))
+    special = {top: f"best image: gen {top}, score {best_obs[top]:.4g}"}
+    if run.has_clean_scores:
+        g_clean = int(run.generation_index[run.best_index])
+        if g_clean != top:
+            special[g_clean] = (f"gen {g_clean}: holds the best clean score {run.best_score:.4g} "
+                                f"(shown: its best observed image)")
     out = []
-    for g in gens:
-        p = run.dir / "best" / f"gen_{g:06d}.png"
-        if p.exists():
-            arr = np.asarray(Image.open(p).convert("RGB"), dtype=np.float32).transpose(2, 0, 1) / 255.0
-            out.append((int(g), data_uri(arr, scale=max(1, 128 // arr.shape[-1]))))
+    for g in sorted(gens | set(special)):
+        uri = _gallery_image(run, g)
+        if uri is not None:
+            out.append((int(g), uri, special.get(g, f"gen {g}: {best_obs[g]:.4g}")))
     return out
+
+
+def _map_figure(tm: Any, name: str) -> Any:
+    """A plane map as a heatmap with contours; a sphere map as a 3-D surface."""
+    import plotly.graph_objects as go
+
+    from .widgets.map_viewer import sphere_xyz
+
+    title = f"tuning map {name} ({tm.kind}, {tm.shape[0]}x{tm.shape[1]})"
+    if tm.kind == "plane":
+        fig = go.Figure(go.Heatmap(z=tm.values, x=tm.coords["a"], y=tm.coords["b"], colorscale="Viridis",
+                                   colorbar=dict(title=dict(text="response"))))
+        fig.add_trace(go.Contour(z=tm.values, x=tm.coords["a"], y=tm.coords["b"], showscale=False,
+                                 contours=dict(coloring="none"), line=dict(color="white")))
+        fig.update_layout(xaxis_title="a (axis 1)", yaxis_title="b (axis 2)")
+    else:
+        X, Y, Z = sphere_xyz(tm.coords["theta_deg"], tm.coords["phi_deg"])
+        gap = ~np.isfinite(tm.values)  # a surface is drawn wherever it has x/y/z: leave holes where no value
+        X, Y, Z = (np.where(gap, np.nan, a) for a in (X, Y, Z))
+        fig = go.Figure(go.Surface(x=X, y=Y, z=Z, surfacecolor=tm.values, colorscale="Viridis",
+                                   colorbar=dict(title=dict(text="response")),
+                                   hovertemplate="response %{surfacecolor:.4g}<extra></extra>"))
+        fig.update_layout(scene=dict(xaxis_title="e1 (axis 1)", yaxis_title="e2 (axis 2)", zaxis_title="e3 (axis 3)",
+                                     aspectmode="cube"), margin=dict(l=0, r=0, t=40, b=0))
+    fig.update_layout(title=title, height=460, width=520)
+    return fig
+
+
+def _diagram_figure(sig: Any) -> Any:
+    """The persistence diagram of the map's super-level sets (static)."""
+    import plotly.graph_objects as go
+
+    lo, hi = sig.range_
+    fig = go.Figure()
+    for dim, colour, label in ((0, "royalblue", "H0 peaks"), (1, "darkorange", "H1 rings")):
+        d = np.asarray(sig.diagrams_.get(dim, np.zeros((0, 2))))
+        if not d.size:
+            continue
+        death = np.where(np.isfinite(d[:, 1]), d[:, 1], lo)
+        fig.add_trace(go.Scatter(x=death, y=d[:, 0], mode="markers", name=label,
+                                 marker=dict(color=colour, size=9,
+                                             symbol=np.where(np.isfinite(d[:, 1]), "circle", "triangle-up")),
+                                 hovertemplate="birth %{y:.4g}<br>death %{x:.4g}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", line=dict(color="grey", dash="dot"),
+                             showlegend=False, hoverinfo="skip"))
+    fig.update_layout(title="persistence diagram (super-level sets)", xaxis_title="death level",
+                      yaxis_title="birth level", height=380, width=420, legend=dict(orientation="h", y=-0.25))
+    return fig
 
 
 def build_report(run_dir: str | Path, maps: Sequence[str | Path] | None = None, out: str | Path | None = None,
@@ -106,36 +196,40 @@ def build_report(run_dir: str | Path, maps: Sequence[str | Path] | None = None, 
 
     gallery = _gallery(run)
     parts.append("<h2>Best image over generations</h2><div class='gallery'>" + "".join(
-        f"<figure><img src='{uri}'><figcaption>gen {g}</figcaption></figure>" for g, uri in gallery) + "</div>")
+        f"<figure class='{'best' if caption.startswith('best') else ''}'><img src='{uri}'>"
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>" for g, uri, caption in gallery) + "</div>")
 
     for p in map_paths:
         tm = TuningMap.load(p)
-        if tm.kind == "plane":
-            hm = go.Figure(go.Heatmap(z=tm.values, x=tm.coords["a"], y=tm.coords["b"], colorscale="Viridis"))
-            hm.update_layout(xaxis_title="a", yaxis_title="b")
-        else:
-            hm = go.Figure(go.Heatmap(z=tm.values, x=tm.coords["theta_deg"], y=tm.coords["phi_deg"],
-                                      colorscale="Viridis"))
-            hm.update_layout(xaxis_title="theta (deg)", yaxis_title="phi (deg)")
-        hm.add_trace(go.Contour(z=tm.values, x=hm.data[0].x, y=hm.data[0].y, showscale=False,
-                                contours=dict(coloring="none"), line=dict(color="white")))
-        hm.update_layout(title=f"tuning map {p.name} ({tm.kind}, {tm.shape[0]}x{tm.shape[1]})", height=460,
-                         width=520)
-        sig = TopologySignature().fit(tm)
-        table = "".join(f"<tr><th>{html.escape(k)}</th><td>{v:.4g}</td></tr>" if isinstance(v, float)
-                        else f"<tr><th>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in sig.summary_.items())
+        sig = TopologySignature(nan_policy="harmonic").fit(tm)
+        rows_html = []
+        for k, v in sig.summary_.items():
+            value = f"{v:.4g}" if isinstance(v, float) else str(v)
+            rows_html.append(f"<tr><th>{html.escape(k)}</th><td>{value}</td>"
+                             f"<td class='why'>{html.escape(TOPOLOGY_EXPLANATIONS.get(k, ''))}</td></tr>")
+        filled = int(sig.field_.filled.sum()) if sig.field_.filled is not None else 0
+        if filled:
+            rows_html.append(f"<tr><th>missing cells</th><td>{filled}</td><td class='why'>cells without a "
+                             "measurement, filled by harmonic interpolation for the topology</td></tr>")
         parts.append(f"<h2>Tuning map {html.escape(p.name)}</h2><div class='row'>"
-                     + hm.to_html(full_html=False, include_plotlyjs=False)
-                     + f"<div><h3>Topology signature</h3><p>contour convention: {sig.contour_convention} "
-                     "(the project's: 8-connected super-level sets, AUCs over the level fraction)</p>"
-                     f"<table>{table}</table></div></div>")
+                     + _map_figure(tm, p.name).to_html(full_html=False, include_plotlyjs=False)
+                     + _diagram_figure(sig).to_html(full_html=False, include_plotlyjs=False) + "</div>"
+                     + "<h3>Topology signature</h3><p class='why'>The map's super-level sets {f &ge; c} are "
+                     "followed as the threshold c comes down from the maximum. In the diagram each point is a "
+                     "feature: a peak (H0) or a ring (H1), born at one level and gone at a lower one; far from "
+                     "the diagonal means persistent, near it means noise. The highest peak never dies (drawn "
+                     "at the minimum, triangle).</p>"
+                     f"<p>contour convention: {sig.contour_convention} (the project's: 8-connected super-level "
+                     "sets, AUCs over the level fraction)</p>"
+                     f"<table>{''.join(rows_html)}</table>")
 
     page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>landscape report</title>"
             f"<script type='text/javascript'>{get_plotlyjs()}</script>"
             "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}"
             "th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:90%}"
             ".gallery{display:flex;flex-wrap:wrap}.gallery figure{margin:4px;text-align:center}"
-            ".gallery img{width:128px;image-rendering:pixelated}.row{display:flex;gap:2em;align-items:flex-start}"
+            ".gallery img{width:128px;image-rendering:pixelated}.gallery figure.best{outline:3px solid #d62728}"
+            ".row{display:flex;flex-wrap:wrap;gap:2em;align-items:flex-start}.why{color:#444;font-size:85%}"
             "</style></head><body>" + "\n".join(parts) + "</body></html>")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")

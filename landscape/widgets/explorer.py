@@ -35,7 +35,7 @@ class LatentExplorer:
         The code the sliders move around.
     axes : mapping name -> (k, d) array (or (d, k), e.g. Hessian eigenvectors)
         Switchable axis sets (e.g. ``{"hessian": H.eigvecs[:, :5], "pc": pcs, "random": r}``).
-        Vectors are normalised to unit length.
+        Vectors are normalised to unit length. Switching the set puts every slider back to 0.
     n_sliders : int
         How many axes of the current set get a slider.
     span : float
@@ -46,6 +46,7 @@ class LatentExplorer:
     Attributes
     ----------
     widget : ipywidgets.VBox
+    figure : :class:`~landscape.widgets.plotpane.PlotPane`, the response after each update
     code : (d,) current code, response : float or None
     """
 
@@ -53,6 +54,8 @@ class LatentExplorer:
                  span: float = 3.0, scale: int = 3) -> None:
         import ipywidgets as W
         import plotly.graph_objects as go
+
+        from .plotpane import PlotPane
 
         if not axes:
             raise ValueError("axes must hold at least one named axis set")
@@ -64,24 +67,35 @@ class LatentExplorer:
         self.axes = {k: _axes_array(v, generator.dim, k) for k, v in axes.items()}
         self.scale = scale
         self.n_sliders = n_sliders
-        self.axis_set = W.Dropdown(options=list(self.axes), description="axes")
-        self.sliders = [W.FloatSlider(value=0.0, min=-span, max=span, step=span / 20,
-                                      description=f"axis {i}", continuous_update=True) for i in range(n_sliders)]
+        self.axis_set = W.Dropdown(options=list(self.axes), description="axes", style={"description_width": "initial"},
+                                   layout=W.Layout(width="auto", max_width="360px"))
+        wide = max(len(f"{name} {i}") for name in self.axes for i in range(n_sliders))
+        self.sliders = [W.FloatSlider(value=0.0, min=-span, max=span, step=span / 20, description=f"axis {i}",
+                                      continuous_update=True, readout_format=".2f",
+                                      style={"description_width": f"{max(7, int(wide * 0.62) + 1)}em"},
+                                      layout=W.Layout(width="100%", min_width="300px", max_width="520px"))
+                        for i in range(n_sliders)]
         self.image_widget = W.Image(format="png")
         self.label = W.HTML()
         self.history: list[float] = []
-        self.figure = go.FigureWidget(data=[go.Scatter(y=[], mode="lines+markers", name="response")],
-                                      layout=dict(height=220, width=380, margin=dict(l=40, r=10, t=30, b=30),
-                                                  title="response as you move", xaxis_title="update"))
+        self.figure = None
+        self._quiet = False
+        self._switch()  # the first image and response, before the plot exists: it starts with them
+        self.figure = PlotPane(go.Figure(
+            [go.Scatter(x=list(range(len(self.history))), y=self.history, mode="lines+markers", name="response")],
+            layout=dict(height=230, margin=dict(l=55, r=10, t=35, b=40), title="response as you move",
+                        xaxis_title="update", yaxis_title="response")),
+            layout=W.Layout(width="100%", max_width="520px"))
         reset = W.Button(description="reset")
         reset.on_click(lambda _: self.reset())
         for s in self.sliders:
-            s.observe(lambda _change: self.update(), names="value")
+            s.observe(lambda _change: self._moved(), names="value")
         self.axis_set.observe(lambda _change: self._switch(), names="value")
         self.widget = W.VBox([W.HBox([self.axis_set, reset]),
-                              W.HBox([W.VBox(self.sliders), W.VBox([self.image_widget, self.label])]),
-                              self.figure])
-        self._switch()
+                              W.HBox([W.VBox(self.sliders, layout=W.Layout(flex="1 1 340px", min_width="300px")),
+                                      W.VBox([self.image_widget, self.label])],
+                                     layout=W.Layout(flex_flow="row wrap", width="100%")),
+                              self.figure], layout=W.Layout(width="100%", max_width="900px"))
 
     # -- logic the tests drive ----------------------------------------------------------
     @property
@@ -100,15 +114,30 @@ class LatentExplorer:
         self.sliders[i].value = value
 
     def reset(self) -> None:
-        for s in self.sliders:
-            s.value = 0.0
+        """All offsets back to 0 (one update)."""
+        self._quiet = True
+        try:
+            for s in self.sliders:
+                s.value = 0.0
+        finally:
+            self._quiet = False
         self.update()
 
+    def _moved(self) -> None:
+        if not self._quiet:
+            self.update()
+
     def _switch(self) -> None:
+        """A new axis set: offsets along the old axes mean nothing along the new ones, so they reset."""
         A = self.axes[self.axis_set.value]
-        for i, s in enumerate(self.sliders):
-            s.disabled = i >= A.shape[0]
-            s.description = f"{self.axis_set.value} {i}" if i < A.shape[0] else "-"
+        self._quiet = True
+        try:
+            for i, s in enumerate(self.sliders):
+                s.value = 0.0
+                s.disabled = i >= A.shape[0]
+                s.description = f"{self.axis_set.value} {i}" if i < A.shape[0] else "(no axis)"
+        finally:
+            self._quiet = False
         self.update()
 
     def update(self) -> None:
@@ -120,7 +149,9 @@ class LatentExplorer:
         self.image_widget.value = png_bytes(self.image, self.scale)
         if self.response is not None:
             self.history.append(self.response)
-            self.figure.data[0].y = self.history[-200:]
+            if self.figure is not None:
+                self.figure.restyle(0, {"y": self.history[-200:],
+                                        "x": list(range(max(0, len(self.history) - 200), len(self.history)))})
             self.label.value = f"<b>response</b> {self.response:.4g}"
 
     def _ipython_display_(self) -> None:
