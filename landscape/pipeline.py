@@ -66,7 +66,8 @@ def load_run_models(meta: dict, device: Any = None, *, noise: bool = True, gener
 
 def evolve_resumable(generator: Any, unit: Any, make_optimizer: Callable[[], Any], budget: int,
                      run_dir: str | Path, *, seed: int | None, init: Any = None, progress: bool = False) -> Run:
-    """Evolve into ``run_dir``: a new run, a killed one continued exactly, or a complete one read back.
+    """Evolve into ``run_dir``: a new run, a killed (or shorter) one continued exactly, or one that
+    already spent ``budget`` read back.
 
     Parameters
     ----------
@@ -76,8 +77,11 @@ def evolve_resumable(generator: Any, unit: Any, make_optimizer: Callable[[], Any
     """
     run_dir = Path(run_dir)
     meta = run_dir / "meta.json"
-    if meta.is_file() and read_json(meta).get("status") == "complete":
-        return Run.load(run_dir)
+    if meta.is_file():
+        m = read_json(meta)
+        if m.get("status") == "complete" and int(m.get("evaluations", 0)) >= budget:
+            return Run.load(run_dir)  # nothing left to evolve
+
     return evolve(generator, unit, make_optimizer(), budget, out=run_dir, seed=seed, resume=meta.is_file(),
                   init=init, progress=progress)
 
