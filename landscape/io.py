@@ -187,12 +187,16 @@ def image_to_uint8(image: Any) -> np.ndarray:
     return (np.clip(arr.astype(np.float32), 0, 1).transpose(1, 2, 0) * 255).round().astype(np.uint8)
 
 
-def png_bytes(image: Any) -> bytes:
-    """PNG file contents of one image (see :func:`image_to_uint8` for the accepted forms)."""
+def png_bytes(image: Any, scale: int = 1) -> bytes:
+    """PNG file contents of one image (see :func:`image_to_uint8` for the accepted forms),
+    enlarged ``scale`` times by pixel repetition (for small images in widgets and pages)."""
     from PIL import Image
 
+    im = Image.fromarray(image_to_uint8(image))
+    if scale > 1:
+        im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
     buf = io.BytesIO()
-    Image.fromarray(image_to_uint8(image)).save(buf, format="PNG")
+    im.save(buf, format="PNG")
     return buf.getvalue()
 
 

@@ -150,21 +150,6 @@ def _same(a, b) -> bool:
         return False
 
 
-def jsonable(value: Any) -> Any:
-    """Plain JSON values: numpy scalars and arrays to Python, NaN and infinities to None."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
 def standard_error(r: np.ndarray) -> np.ndarray:
     """Standard error of the mean over axis 0 (zeros for a single repetition)."""
     if r.shape[0] < 2:

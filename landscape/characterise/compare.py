@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,8 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from landscape.characterise.base import jsonable
 from landscape.units.measure import measure_images
+from landscape.io import write_json
 from landscape.stimuli import ParamTable
 
 KINDS = ("parametric", "natural", "evolved")
@@ -161,7 +160,7 @@ def compare_with_evolution(unit, parametric, natural: torch.Tensor, evolved: Any
         result.paths["html"] = out / "comparison.html"
         comparison_figure(result, title).write_html(result.paths["html"], include_plotlyjs=True, full_html=True)
         result.paths["json"] = out / "comparison.json"
-        result.paths["json"].write_text(json.dumps(jsonable(result.to_dict()), indent=2, default=str))
+        write_json(result.paths["json"], result.to_dict())
     return result
 
 

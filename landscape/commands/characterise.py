@@ -32,11 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
     from pathlib import Path
 
     from .. import zoo
-    from ..characterise.base import jsonable
+    from ..io import write_json
     from ..units.spec import build_unit
     from .evolve import default_device
 
@@ -69,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         summary["comparison"] = _compare(unit, size, args, out, device)
     from ..characterise.figures import write_report
 
-    (out / "summary.json").write_text(json.dumps(jsonable({"unit": unit.describe(), **summary}), indent=2))
+    write_json(out / "summary.json", {"unit": unit.describe(), **summary})
     write_report(figures, out / "report.html", title=f"{args.model} {args.layer[0]} channel {args.channel}")
     o, f, op = summary["orientation"], summary["frequency"], summary["opponency"]
     print(f"unit {unit.describe()}")

@@ -23,11 +23,16 @@ from typing import Sequence
 import numpy as np
 
 from ..io import atomic_save_npz, atomic_write_json, save_png
-from ..record import remove_stale_temporaries  # noqa: F401  (the live package's name for it)
+from ..record import remove_stale_temporaries
 from .protocol import (RESPONSE_SUFFIXES, LiveError, block_name, image_file_name, make_manifest,
                        parse_manifest)
 
 STIMULI, RESPONSES, BLOCKS = "stimuli", "responses", "blocks"
+
+#: stale temporaries of a run folder are the run record's job; the name stays importable here
+__all__ = ["STIMULI", "RESPONSES", "BLOCKS", "StorageError", "FolderTransport", "manifest_path", "record_path",
+           "read_manifest", "pending_blocks", "response_candidates", "write_block", "read_record", "write_guarded",
+           "remove_stale_temporaries"]
 
 
 class StorageError(LiveError, OSError):
