@@ -119,6 +119,8 @@ def evolve(generator: Generator, scorer: Any, optimizer: Optimizer, budget: int,
         Called after each committed generation (the notebook dashboard uses it); returning
         ``False`` stops the run cleanly (status "stopped"). A scorer may pass something else
         than the clean scores as the fourth argument (a live rig: its per-image ``info``).
+        The run also stops when ``optimizer.stop()`` names a criterion it met (set with
+        ``optimizer.stop_when(...)``); ``meta.json`` then records them under ``stop``.
 
     Returns
     -------
@@ -202,6 +204,10 @@ def _loop(record: RunRecord, generator: Generator, scorer: Scorer, optimizer: Op
                 bar.set_postfix(**scorer.progress_postfix(scored))
             g += 1
             if callback is not None and callback(g - 1, codes, scored.scores, scorer.callback_value(scored)) is False:
+                break
+            reasons = optimizer.stop()
+            if reasons:  # the optimizer's own termination criteria (pycma's es.stop())
+                record.meta["stop"] = reasons
                 break
         record.close("complete" if evaluations >= budget else "stopped", evaluations=evaluations)
         scorer.finish()

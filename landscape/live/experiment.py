@@ -120,10 +120,7 @@ def run_experiment(generator: Generator, optimizer: Optimizer, budget: int, out:
     -------
     Run
     """
-    if not isinstance(budget, (int, np.integer)) or budget < 1:
-        raise ValueError(f"budget must be a positive number of evaluations, got {budget!r}")
-    if optimizer.dim != generator.dim:
-        raise ValueError(f"optimizer dim {optimizer.dim} does not match generator {generator.name!r} dim {generator.dim}")
+    # budget and dimensions are checked by evolve, before anything is written
     if optimizer.nan_policy == "raise":
         raise ValueError("a live rig can drop images, which reach the optimizer as NaN; create the optimizer with "
                          "nan_policy='worst' (rank them last) or 'drop' (leave them out), not 'raise'")
@@ -145,5 +142,5 @@ def run_experiment(generator: Generator, optimizer: Optimizer, budget: int, out:
                        None if n_channels is None else int(n_channels), int(repeats), missing, int(max_requeue),
                        float(timeout), float(poll_interval), float(settle), on_wait=on_wait, extra_meta=extra_meta,
                        optimizer_name=optimizer.name)
-    return evolve(generator, scorer, optimizer, int(budget), Path(out), seed=seed, resume=resume, init=init,
+    return evolve(generator, scorer, optimizer, budget, Path(out), seed=seed, resume=resume, init=init,
                   progress=progress, save_images=save_images, callback=callback)
