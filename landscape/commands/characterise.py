@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channel", type=int, default=None, help="characterise this channel (else survey the layers)")
     p.add_argument("--position", default="center", help="'center', 'mean' or 'y,x' (default: %(default)s)")
     p.add_argument("--noise", default="none", help="none, poisson:SCALE[:REPS] or gaussian:SIGMA")
-    p.add_argument("--reps", type=int, default=None, help="presentations per stimulus (default: 1, or 8 if noisy)")
+    p.add_argument("--reps", type=int, default=None, help="presentations per stimulus of a noisy unit (default 8; a noise-free unit is measured "
+                        "once, and --reps > 1 for it is an error)")
     p.add_argument("--size", type=int, default=None, help="stimulus side in pixels (default: the model's input)")
     p.add_argument("--run", default=None, help="an evolution run folder to compare with (single unit only)")
     p.add_argument("--references", default="default",
