@@ -19,8 +19,8 @@ inversion   GAN inversion (image -> code), optionally in a handed eigenbasis
 
 from __future__ import annotations
 
-# `geometry.hessian` is the module; its function of the same name is `geometry.hessian.hessian`.
-from geometry import axes, control, distances, hessian, homogeneity, inversion, spectrum, trunks
+# Importing a submodule binds its name here, so `geometry.hessian` is the module; its function
+# of the same name is `geometry.hessian.hessian`.
 from geometry.axes import axis_strips, axis_walk
 from geometry.control import shuffled_control
 from geometry.distances import LPIPS, PixelMSE

@@ -14,6 +14,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .io import read_json
+
 
 def _find_maps(run_dir: Path) -> list[Path]:
     found = []
@@ -168,7 +170,7 @@ def build_report(run_dir: str | Path, maps: Sequence[str | Path] | None = None, 
              else "best observed score"): f"{run.best_score:.4g}"}
     summary = run_dir / "summary.json"
     if summary.exists():
-        s = json.loads(summary.read_text())
+        s = read_json(summary)
         if "reference_set" in s:
             ref = s["reference_set"]
             opt = s["optimized_image"]

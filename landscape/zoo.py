@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import os
 import urllib.error
 import urllib.request
@@ -37,6 +36,8 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .io import read_json
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -246,7 +247,7 @@ def _load_darknet(entry: ZooEntry, paths: dict[str, Path]):
     from .models.tfjs import read_tfjs_layers_model
 
     net = read_tfjs_layers_model(paths["model.json"])
-    index = json.loads(paths["darknet_class_index.json"].read_text())
+    index = read_json(paths["darknet_class_index.json"])
     to_standard = torch.tensor(index["darknet_to_standard_index"])
     # output j (standard order) = darknet channel i with to_standard[i] == j
     net.add_module("standard_order", IndexSelect(torch.argsort(to_standard)))

@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from landscape.characterise.measure import as_reps, measure, resolve_reps, unit_device
+from landscape.characterise.resampling import as_reps
+from landscape.units.measure import NOISY_REPS, measure_images, resolve_reps, unit_device
 from landscape.estimator import Estimator, NotFittedError, check_is_fitted
 from landscape.stimuli import ParamTable, uniform
 
-__all__ = ["Analysis", "NotFittedError", "check_common", "jsonable", "standard_error"]
+__all__ = ["Analysis", "NotFittedError", "check_common", "standard_error"]
 
 
 class Analysis(Estimator):
@@ -75,9 +76,9 @@ class Analysis(Estimator):
         device = unit_device(unit, self.device)
         images, _ = self.stimuli(device)
         extra = self.baseline_images(device)
-        reps = resolve_reps(unit, self.reps)
-        r = measure(unit, torch.cat([images, extra.to(images.dtype)]), reps=reps, batch_size=self.batch_size,
-                    progress=self.progress)
+        reps = resolve_reps(unit, self.reps, NOISY_REPS["stimuli"])
+        r = measure_images(unit, torch.cat([images, extra.to(images.dtype)]), reps=reps, batch_size=self.batch_size,
+                           progress=self.progress).trials
         self.unit_ = unit.describe() if hasattr(unit, "describe") else {"type": type(unit).__name__}
         n = images.shape[0]
         return self.fit_responses(r[:, :n], r[:, n:] if extra.shape[0] > 1 else r[:, n])
@@ -123,19 +124,6 @@ class Analysis(Estimator):
         return r, self._read_baseline(baseline, r.shape[0])
 
 
-def jsonable(value: Any) -> Any:
-    """Plain JSON values: numpy scalars and arrays to Python, NaN and infinities to None."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
 
 
 def standard_error(r: np.ndarray) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,8 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from landscape.characterise.base import jsonable
-from landscape.characterise.measure import measure
+from landscape.units.measure import measure_images
+from landscape.io import write_json
 from landscape.stimuli import ParamTable
 
 KINDS = ("parametric", "natural", "evolved")
@@ -138,12 +137,11 @@ def compare_with_evolution(unit, parametric, natural: torch.Tensor, evolved: Any
     n_nat = int(sets["natural"].shape[0])
     natural_info = {"name": natural_name or "given images", "n_images": n_nat,
                     "warning": small_set_warning(natural_name or "given images", n_nat)}
-    score_fn = unit.clean if use_clean and hasattr(unit, "clean") else unit
     device = getattr(unit, "device", None)
     acts, best, images = {}, {}, {}
     for kind, imgs in sets.items():
         imgs = imgs.to(device) if device is not None else imgs
-        r = measure(score_fn, imgs, 1, batch_size)[0]
+        r = measure_images(unit, imgs, batch_size=batch_size, clean_only=use_clean).trials[0]
         i = int(np.nanargmax(r))
         acts[kind], best[kind], images[kind] = float(r[i]), i, imgs[i].detach().cpu()
     ref = acts["natural"]
@@ -162,7 +160,7 @@ def compare_with_evolution(unit, parametric, natural: torch.Tensor, evolved: Any
         result.paths["html"] = out / "comparison.html"
         comparison_figure(result, title).write_html(result.paths["html"], include_plotlyjs=True, full_html=True)
         result.paths["json"] = out / "comparison.json"
-        result.paths["json"].write_text(json.dumps(jsonable(result.to_dict()), indent=2, default=str))
+        write_json(result.paths["json"], result.to_dict())
     return result
 
 

@@ -9,7 +9,7 @@ import torch
 
 from landscape.characterise.base import Analysis, check_common
 from landscape.characterise.fits import circular_summary, fit_log_gaussian, fit_naka_rushton, fit_von_mises
-from landscape.characterise.measure import bootstrap_means, percentile_ci
+from landscape.characterise.resampling import bootstrap_means, percentile_ci
 from landscape.stimuli import ParamTable, gratings
 from landscape.stimuli.colors import ColorLike
 

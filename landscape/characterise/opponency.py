@@ -29,7 +29,7 @@ import torch
 
 from landscape.characterise.base import Analysis, check_common, standard_error
 from landscape.characterise.classify import combine_classes, crossing_class, excursion_signs
-from landscape.characterise.measure import as_reps
+from landscape.characterise.resampling import as_reps
 from landscape.stimuli import MAX_RADIUS, ParamTable, annuli, discs, hue_fields, uniform
 from landscape.stimuli.colors import ColorLike, color_name
 

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 
 from landscape.characterise.base import Analysis, check_common
-from landscape.characterise.measure import bootstrap_means, measure, percentile_ci, unit_device
+from landscape.characterise.resampling import bootstrap_means, percentile_ci
+from landscape.units.measure import measure_images, unit_device
 from landscape.estimator import Estimator, check_is_fitted
 from landscape.stimuli import ParamTable, discs, gabors, sparse_noise
 from landscape.stimuli.colors import ColorLike
@@ -201,7 +202,7 @@ class PositionSearch(Estimator):
 
     def _score(self, unit, xy: np.ndarray, device) -> np.ndarray:
         images, k = self.render(xy[:, 0], xy[:, 1], device)
-        r = measure(unit, images, 1, self.batch_size)[0]
+        r = measure_images(unit, images, batch_size=self.batch_size).trials[0]
         s = r.reshape(k, len(xy)).max(0)
         self._hist.extend(np.column_stack([np.clip(xy, -0.5, 0.5), s]).tolist())
         return s

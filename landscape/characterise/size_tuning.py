@@ -9,7 +9,7 @@ import torch
 
 from landscape.characterise.base import Analysis, check_common
 from landscape.characterise.fits import suppression_index
-from landscape.characterise.measure import bootstrap_means, percentile_ci
+from landscape.characterise.resampling import bootstrap_means, percentile_ci
 from landscape.stimuli import MAX_RADIUS, ParamTable, discs, grating_patches
 from landscape.stimuli.colors import ColorLike
 

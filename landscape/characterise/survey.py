@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from landscape.characterise.base import jsonable
+from landscape.io import write_json
 from landscape.characterise.classify import CLASSES
 from landscape.characterise.opponency import Opponency
 from landscape.estimator import Estimator, check_is_fitted
@@ -171,12 +170,12 @@ class OpponencySurvey(Estimator):
             w.writerow(["layer", "channels", *CLASSES])
             for layer in self.layers:
                 w.writerow([layer, sum(self.counts_[layer].values()), *(self.fractions_[layer][k] for k in CLASSES)])
-        paths["json"].write_text(json.dumps(jsonable({
+        write_json(paths["json"], {
             "model": self.model_name_, "layers": self.layers, "position": self.position, "size": self.size,
             "settings": {"hues": self.hues, "luminance": self.luminance, "hue_radii": list(self.hue_radii),
                          "spatial_colors": list(self.spatial_colors), "radii": self.radii,
                          "rtol": self.rtol, "atol": self.atol, "z": self.z},
-            "counts": self.counts_, "fractions": self.fractions_}), indent=2))
+            "counts": self.counts_, "fractions": self.fractions_})
         self.figure().write_html(paths["html"], include_plotlyjs=True, full_html=True)
         return paths
 

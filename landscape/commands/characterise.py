@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channel", type=int, default=None, help="characterise this channel (else survey the layers)")
     p.add_argument("--position", default="center", help="'center', 'mean' or 'y,x' (default: %(default)s)")
     p.add_argument("--noise", default="none", help="none, poisson:SCALE[:REPS] or gaussian:SIGMA")
-    p.add_argument("--reps", type=int, default=None, help="presentations per stimulus (default: 1, or 8 if noisy)")
+    p.add_argument("--reps", type=int, default=None, help="presentations per stimulus of a noisy unit (default 8; a noise-free unit is measured "
+                        "once, and --reps > 1 for it is an error)")
     p.add_argument("--size", type=int, default=None, help="stimulus side in pixels (default: the model's input)")
     p.add_argument("--run", default=None, help="an evolution run folder to compare with (single unit only)")
     p.add_argument("--references", default="default",
@@ -32,12 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
     from pathlib import Path
 
     from .. import zoo
-    from ..characterise.base import jsonable
-    from .evolve import build_unit, default_device
+    from ..io import write_json
+    from ..units.spec import build_unit
+    from .evolve import default_device
 
     device = default_device(args.device)
     if zoo.get(args.model).kind != "classifier":
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         summary["comparison"] = _compare(unit, size, args, out, device)
     from ..characterise.figures import write_report
 
-    (out / "summary.json").write_text(json.dumps(jsonable({"unit": unit.describe(), **summary}), indent=2))
+    write_json(out / "summary.json", {"unit": unit.describe(), **summary})
     write_report(figures, out / "report.html", title=f"{args.model} {args.layer[0]} channel {args.channel}")
     o, f, op = summary["orientation"], summary["frequency"], summary["opponency"]
     print(f"unit {unit.describe()}")

@@ -47,42 +47,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def build_unit(model_name: str, layer: str, channel: int, position: str, noise: str, seed: int, device,
-               model=None, generator=None):
-    """The unit a command line describes (CNN unit, optionally wrapped in a noise model).
-
-    ``model`` is an already loaded zoo classifier to use instead of loading ``model_name``
-    (sweep workers keep one per process). ``generator`` supplies the prior images that
-    ``poisson-spikes:...`` noise is calibrated on (see :func:`landscape.units.calibrated_poisson`).
-    """
-    from .. import zoo
-    from ..units import CNNUnit, GaussianNoise, PoissonNoise, calibrated_poisson, parse_noise
-
-    pos: object
-    if position == "center":
-        pos = "center"
-    elif position in ("mean", "none", "None"):
-        pos = None
-    else:
-        try:
-            pos = tuple(int(v) for v in position.split(","))
-        except ValueError:
-            raise ValueError(f"--position must be 'center', 'mean' or 'y,x', got {position!r}") from None
-    nz = parse_noise(noise)
-    if nz["kind"] == "poisson-spikes" and generator is None:
-        raise ValueError(f"noise {noise!r} is calibrated on the generator's prior images: pass the generator")
-    unit = CNNUnit(model if model is not None else zoo.load(model_name, device=device), layer, channel,
-                   position=pos)
-    if nz["kind"] == "none":
-        return unit
-    if nz["kind"] == "poisson":
-        return PoissonNoise(unit, scale=nz["scale"], reps=nz["reps"], seed=seed + 1)
-    if nz["kind"] == "poisson-spikes":
-        return calibrated_poisson(unit, generator, nz["spikes"], n_prior=nz["n_prior"], reps=nz["reps"],
-                                  seed=seed + 1)
-    return GaussianNoise(unit, sigma=nz["sigma"], seed=seed + 1)
-
-
 def default_device(device: str | None) -> str:
     import torch
 
@@ -96,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     from .. import optim, zoo
     from ..references import (input_size, load_reference_set, relative_activation_summary,
                               resolve_reference_source, validate_reference_source)
-    from ..runs import atomic_write_json, evolve
+    from ..io import atomic_write_json
+    from ..runs import evolve
 
     device = default_device(args.device)
     ref_source = validate_reference_source(resolve_reference_source(args.references, args.model))  # before the run
@@ -104,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
     if zoo.get(args.generator).kind != "generator":
         raise ValueError(f"--generator {args.generator!r} is not a generator; generators: "
                          f"{', '.join(zoo.names('generator'))}")
+    from ..units.spec import build_unit
+
     unit = build_unit(args.model, args.layer, args.channel, args.position, args.noise, args.seed, device,
                       generator=generator)
     optimizer = optim.make(args.optimizer, generator.dim, seed=args.seed, device=device, **dict(args.settings))

@@ -8,10 +8,10 @@ continues one after any interruption, ``kill -9`` included, with the settings sa
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from ..io import read_json
 from .evolve import _setting  # the same key=value optimizer settings as `landscape evolve`
 
 #: options saved in meta.json so that --resume rebuilds the same experiment
@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         meta_path = run_dir / "meta.json"
         if not meta_path.is_file():
             raise FileNotFoundError(f"{run_dir} is not a run folder: it has no meta.json")
-        cfg = json.loads(meta_path.read_text()).get("live", {}).get("command")
+        cfg = read_json(meta_path).get("live", {}).get("command")
         if cfg is None:
             raise ValueError(f"{run_dir} was not started by `landscape live`; resume it with "
                              "landscape.live.run_experiment(..., resume=True)")
@@ -180,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
 
         port = cfg["port"]
         if args.resume:  # the rig knows the old address: take the same port back
-            port = json.loads((run_dir / "meta.json").read_text())["live"]["transport"].get("port", port)
+            port = read_json(run_dir / "meta.json")["live"]["transport"].get("port", port)
         transport = HTTPTransport(cfg["host"], port)
     else:
         from ..live.folder import FolderTransport

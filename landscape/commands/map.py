@@ -57,46 +57,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _load_hessian(path: str):
-    import numpy as np
-
-    with np.load(path, allow_pickle=False) as z:
-        if "eigvecs" not in z.files:
-            raise ValueError(f"{path} has no 'eigvecs' array (found {z.files}); save geometry's HessianResult")
-        return z["eigvecs"]
-
-
-def _compute_hessian(generator, code, distance: str, indices: list[int], out_path):
-    try:
-        from geometry.hessian import hessian
-    except ImportError as e:
-        raise RuntimeError(f"axes 'hessian' need --hessian FILE.npz, or the geometry package to compute one "
-                           f"({e})") from e
-    import torch
-
-    z = torch.as_tensor(code, dtype=torch.float32, device=generator.device)
-    d = generator.dim
-    k_needed = max(indices) + 1 if indices else 2
-    # the full matrix costs d Hessian-vector products; beyond a few hundred dimensions ask ARPACK for the top few
-    if d <= 512:
-        res = hessian(generator, z, distance=distance, method="full")
-    else:
-        res = hessian(generator, z, distance=distance, method="lanczos", k=max(k_needed, 8))
-    res.save(out_path)
-    print(f"Hessian ({res.method}, {res.seconds:.1f} s) saved to {out_path}")
-    return res.eigvecs
-
-
 def run(args: argparse.Namespace) -> int:
-    import json
     import re
     from pathlib import Path
 
     from landscape.commands.evolve import default_device
-    from landscape.maps import fit_map, load_run_models, map_from_run, save_html, save_png, smooth_sphere
+    from landscape.io import write_json
+    from landscape.maps import map_from_run, save_html, save_map_png
     from landscape.maps.grids import parse_grid
-    from landscape.maps.levelsets import LatentLevelSets, MapLevelSets, scorer
     from landscape.maps.tuning_map import map_paths
+    from landscape.pipeline import analyse_map, hessian_for_axes, latent_level_sets, load_run_models
     from landscape.runs import Run
 
     spec = parse_grid(args.grid)
@@ -108,60 +78,24 @@ def run(args: argparse.Namespace) -> int:
     stem = npz_path.with_suffix("")
     device = default_device(args.device)
     generator, unit = load_run_models(run_.meta, device=device, noise=not args.clean)
-
-    hessian = None
-    if args.axes.startswith("hessian"):
-        if args.hessian:
-            hessian = _load_hessian(args.hessian)
-        else:
-            idx = [int(s) for s in args.axes.split(":", 1)[1].split(",")] if ":" in args.axes else [0, 1]
-            hessian = _compute_hessian(generator, run_.best_code, args.hessian_distance, idx,
-                                       stem.with_name(stem.name + ".hessian.npz"))
+    hessian, computed = hessian_for_axes(args.axes, generator, run_.best_code, hessian_file=args.hessian,
+                                         distance=args.hessian_distance,
+                                         save_to=stem.with_name(stem.name + ".hessian.npz"))
+    if computed is not None:
+        print(f"Hessian ({computed.method}, {computed.seconds:.1f} s) saved to {stem.with_name(stem.name + '.hessian.npz')}")
 
     tm = map_from_run(run_, generator, unit, axes=args.axes, grid=spec, hessian=hessian, radius=args.radius,
                       seed=args.seed, reps=args.reps, batch_size=args.batch_size, progress=not args.no_progress)
     tm.save(npz_path)
-    png = save_png(tm, stem.with_name(stem.name + ".png"))
-
-    analysis: dict = {"peak": tm.peak()}
-    smoothed = None
-    if tm.kind == "sphere":
-        try:
-            smoothed = smooth_sphere(tm, clip_at_zero=args.fit_convention == "reference")
-            analysis["smoothing_s"] = smoothed.s
-            analysis["smoothing_clip_at_zero"] = smoothed.clip_at_zero
-        except ValueError as e:  # too few rows for a spline: report it, the raw map is still written
-            analysis["smoothing_error"] = str(e)
+    png = save_map_png(tm, stem.with_name(stem.name + ".png"))
+    analysis, smoothed = analyse_map(tm, fit_convention=args.fit_convention)
     html = save_html(tm, stem.with_name(stem.name + ".html"), smoothed=smoothed)
-    try:
-        analysis["fit_convention"] = args.fit_convention
-        analysis["fits"] = {k: v.as_dict() for k, v in fit_map(tm, bounds=args.fit_convention).items()}
-    except ValueError as e:
-        analysis["fits_error"] = str(e)
-    try:
-        ls = MapLevelSets(smooth=smoothed is not None).fit(tm)
-        analysis["level_sets"] = {k: v.as_dict() for k, v in ls.verdicts_.items()}
-    except ValueError as e:
-        analysis["level_sets_error"] = str(e)
     if args.latent_level_sets:
-        import numpy as np
-
-        from landscape.maps.axes import hessian_axes
-
-        extra = None
-        if hessian is not None:  # the top eigen-directions probe the sharpest image change
-            h = np.asarray(hessian, float)
-            k = h.shape[1] if h.shape[0] == generator.dim else h.shape[0]
-            extra = hessian_axes(h, range(min(4, k)), dim=generator.dim)
-        lls = LatentLevelSets(n_random=args.latent_rays, seed=args.seed)
-        lls.fit(scorer(generator, unit, batch_size=args.batch_size, progress=not args.no_progress), run_.best_code,
-                directions=extra)
-        analysis["latent_level_sets"] = {
-            "directions": int(lls.directions_.shape[0]), "peak": lls.peak_,
-            "verdicts": {k: v.as_dict() for k, v in lls.verdicts_.items()},
-            "fits": {k: v.as_dict() for k, v in lls.fits_.items()}}
+        analysis["latent_level_sets"] = latent_level_sets(generator, unit, run_.best_code, hessian=hessian,
+                                                          n_rays=args.latent_rays, seed=args.seed,
+                                                          batch_size=args.batch_size, progress=not args.no_progress)
     ana_path = stem.with_name(stem.name + ".analysis.json")
-    ana_path.write_text(json.dumps(analysis, indent=2))
+    write_json(ana_path, analysis)
 
     pk = tm.peak()
     where = (f"theta {pk['theta_deg']:g}, phi {pk['phi_deg']:g} deg" if tm.kind == "sphere"

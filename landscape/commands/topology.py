@@ -75,8 +75,7 @@ def load_map(path: str | Path, domain: str | None = None):
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
+    from landscape.io import write_json
     from landscape.topology.domain import as_field
     from landscape.topology.morse import MorseAnalysis
     from landscape.topology.pictures import write_pictures
@@ -105,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
                        "euler_characteristic": morse.euler_characteristic_,
                        "critical_points": {k: v.tolist() for k, v in morse.critical_points_.items()},
                        "merge_tree": morse.merge_tree_.to_dict()}
-    paths["signature"].write_text(json.dumps(record, indent=2))
+    write_json(paths["signature"], record)
     if args.bootstrap:
         from landscape.topology.reliability import SignatureReliability
 
@@ -117,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"reliability ({rel.resample_} resampling, {args.null} null, {args.bootstrap} samples each):")
         print(rel.format())
         paths["reliability"] = out / "reliability.json"
-        paths["reliability"].write_text(json.dumps(rel.to_dict(), indent=2))
+        write_json(paths["reliability"], rel.to_dict())
     paths.update(write_pictures(sig, out))
     print("")
     for name, p in paths.items():

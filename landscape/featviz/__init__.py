@@ -13,7 +13,7 @@ instead of a generator's latent code.
 from landscape.featviz.color import correlate_color, decorrelate_color
 from landscape.featviz.hooks import layer_names, record_activations
 from landscape.featviz.objectives import Objective, as_objective, channel, deepdream, diversity, neuron, unit
-from landscape.featviz.output import save_png, write_rendering
+from landscape.featviz.output import write_rendering
 from landscape.featviz.param import FourierImage, ImageParam, PixelImage, fft_frequencies, make_param, spectrum_scale
 from landscape.featviz.render import evaluate, render
 from landscape.featviz.transforms import Compose, Jitter, Pad, RandomRotate, RandomScale, default_transforms
@@ -22,5 +22,5 @@ __all__ = [
     "Compose", "FourierImage", "ImageParam", "Jitter", "Objective", "Pad", "PixelImage", "RandomRotate",
     "RandomScale", "as_objective", "channel", "correlate_color", "decorrelate_color", "deepdream",
     "default_transforms", "diversity", "evaluate", "fft_frequencies", "layer_names", "make_param", "neuron",
-    "record_activations", "render", "save_png", "spectrum_scale", "unit", "write_rendering",
+    "record_activations", "render", "spectrum_scale", "unit", "write_rendering",
 ]

@@ -16,7 +16,6 @@ Schema of the folder
 from __future__ import annotations
 
 import csv
-import json
 import platform
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,17 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-
-def save_png(image: torch.Tensor, path: str | Path) -> Path:
-    """Save one image (3, H, W) in [0, 1] as an 8-bit RGB PNG."""
-    from PIL import Image
-
-    if image.ndim != 3 or image.shape[0] != 3:
-        raise ValueError(f"expected one (3, H, W) image, got shape {tuple(image.shape)}")
-    arr = (image.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
-    path = Path(path)
-    Image.fromarray(arr, mode="RGB").save(path)
-    return path
+from landscape.io import save_png, write_json
 
 
 def write_rendering(out: str | Path, images: torch.Tensor, history: np.ndarray, objective: Any,
@@ -59,7 +48,7 @@ def write_rendering(out: str | Path, images: torch.Tensor, history: np.ndarray, 
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    names = [save_png(img, out / f"image_{i:02d}.png").name for i, img in enumerate(images)]
+    names = [save_png(out / f"image_{i:02d}.png", img).name for i, img in enumerate(images)]
     with open(out / "history.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["step", "image", "value"])
@@ -74,5 +63,5 @@ def write_rendering(out: str | Path, images: torch.Tensor, history: np.ndarray, 
         "versions": {"landscape": landscape.__version__, "torch": torch.__version__,
                      "numpy": np.__version__, "python": platform.python_version()},
     }
-    (out / "meta.json").write_text(json.dumps(meta, indent=2))
+    write_json(out / "meta.json", meta)
     return meta

@@ -22,11 +22,17 @@ from typing import Sequence
 
 import numpy as np
 
-from ..runs import atomic_save_npz, atomic_write_json, save_png
+from ..io import atomic_save_npz, atomic_write_json, save_png
+from ..record import remove_stale_temporaries
 from .protocol import (RESPONSE_SUFFIXES, LiveError, block_name, image_file_name, make_manifest,
                        parse_manifest)
 
 STIMULI, RESPONSES, BLOCKS = "stimuli", "responses", "blocks"
+
+#: stale temporaries of a run folder are the run record's job; the name stays importable here
+__all__ = ["STIMULI", "RESPONSES", "BLOCKS", "StorageError", "FolderTransport", "manifest_path", "record_path",
+           "read_manifest", "pending_blocks", "response_candidates", "write_block", "read_record", "write_guarded",
+           "remove_stale_temporaries"]
 
 
 class StorageError(LiveError, OSError):
@@ -118,37 +124,6 @@ def write_guarded(writer, path: Path, *args, **kwargs) -> None:
         raise StorageError(f"cannot write {path}: {e.strerror or e} (errno {e.errno}); nothing after the last "
                            "committed generation was kept; free space or fix permissions, then resume "
                            "with `landscape live --resume RUN_DIR`") from e
-
-
-def remove_stale_temporaries(run_dir: Path) -> int:
-    """Delete temporary files a killed writer left (``.<name>.tmp<pid>``); returns how many."""
-    n = 0
-    for sub in (STIMULI, BLOCKS, "generations", "state", "best", RESPONSES, ""):
-        folder = Path(run_dir) / sub
-        if not folder.is_dir():
-            continue
-        for p in folder.glob(".*.tmp*"):
-            pid = p.name.rsplit(".tmp", 1)[-1]
-            if pid.isdigit() and _alive(int(pid)):
-                continue  # a live writer (the rig, or the server) is still using it
-            try:
-                p.unlink()
-                n += 1
-            except OSError:
-                pass
-    return n
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True  # ours: a thread of this process (the HTTP server, an in-process rig) may be writing it
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class FolderTransport:

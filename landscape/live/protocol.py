@@ -92,6 +92,8 @@ from typing import Any, Collection, Sequence
 
 import numpy as np
 
+from ..record import RunError
+
 BLOCK_FORMAT = "landscape-live-block/1"
 #: response file suffix -> format name
 RESPONSE_SUFFIXES = {".csv": "csv", ".json": "json", ".h5": "h5", ".hdf5": "h5"}
@@ -110,8 +112,12 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 BLOCK_NAME = re.compile(r"block(\d{6})")
 
 
-class LiveError(RuntimeError):
-    """A live experiment cannot go on; the message says why and what was kept."""
+class LiveError(RunError):
+    """A live experiment cannot go on; the message says why and what was kept.
+
+    A :class:`~landscape.record.RunError`: the run loop passes it on unchanged (a time-out or a
+    bad response file is not a failed unit).
+    """
 
 
 class ResponseError(LiveError, ValueError):

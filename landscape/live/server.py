@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-import json
 import os
 import re
 import stat
@@ -46,7 +45,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
-from ..runs import atomic_write_bytes
+from ..io import atomic_write_bytes, dumps_json, read_json
 from .folder import RESPONSES, STIMULI, pending_blocks, read_manifest, response_candidates
 from .protocol import MAX_RESPONSE_BYTES, LiveError, ResponseError, ResponseTable, block_name, parse_response
 
@@ -114,7 +113,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _json(self, code: int, obj) -> None:
-        self._send(code, (json.dumps(obj) + "\n").encode())
+        self._send(code, (dumps_json(obj, indent=None) + "\n").encode())
 
     def _error(self, code: int, message: str) -> None:
         self._json(code, {"error": message})
@@ -161,7 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
         run_dir = self.server.run_dir
         if path == "/status":
             try:
-                status = json.loads((run_dir / "meta.json").read_text()).get("status")
+                status = read_json(run_dir / "meta.json").get("status")
             except (OSError, ValueError):
                 status = None
             self._json(200, {"status": status, "pending": pending_blocks(run_dir)})

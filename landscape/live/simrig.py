@@ -39,7 +39,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..runs import atomic_write_bytes
+from ..io import atomic_write_bytes, read_json
 from .folder import RESPONSES, STIMULI, pending_blocks, read_manifest
 from .protocol import block_name, encode_response
 
@@ -163,7 +163,7 @@ def _lock(run_dir: Path):
 
 def _status(run_dir: Path) -> str | None:
     try:
-        return json.loads((run_dir / "meta.json").read_text()).get("status")
+        return read_json(run_dir / "meta.json").get("status")
     except (OSError, ValueError):
         return None
 

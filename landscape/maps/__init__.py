@@ -3,13 +3,13 @@
 - axes: :class:`TrajectoryPCA`, :func:`pc_axes`, :func:`hessian_axes`, :func:`random_axes`,
   :func:`check_axes`, :func:`orthonormalize`
 - grids and measurement: :func:`sphere_map`, :func:`plane_map`, :func:`tuning_curves`,
-  :func:`map_from_run`, :func:`load_run_models`
+  :func:`map_from_run` (the run's own generator and unit: :func:`landscape.pipeline.load_run_models`)
 - results: :class:`TuningMap` (``values (n, m)``, ``trials``, ``sem``, ``coords``, ``axes``,
   ``center``, ``radius``; npz + json files), :class:`TuningCurves`
 - analyses: :func:`smooth_sphere` (spherical spline on a 1-degree grid), :func:`fit_map`,
   :func:`fit_gaussian`, :func:`fit_kent`, :class:`LatentLevelSets`, :class:`MapLevelSets`
   (level-set radii and the local/global isotropy verdict)
-- files for people: :func:`save_png`, :func:`save_html`
+- files for people: :func:`save_map_png`, :func:`save_html`
 
 Names resolve on first use, so ``from landscape.maps import TuningMap`` loads neither torch
 nor scipy.
@@ -29,13 +29,11 @@ _LAZY = {
     "GridSpec": "grids",
     "sphere_map": "build", "plane_map": "build", "tuning_curves": "build", "map_from_run": "build",
     "run_axes": "build",
-    "measure_codes": "measure", "Measurement": "measure",
-    "load_run_models": "from_run",
     "smooth_sphere": "smoothing", "SmoothedSphere": "smoothing",
     "fit_map": "fits", "fit_gaussian": "fits", "fit_kent": "fits", "kent_function": "fits", "FitResult": "fits",
     "LatentLevelSets": "levelsets", "MapLevelSets": "levelsets", "IsotropyVerdict": "levelsets",
     "scorer": "levelsets",
-    "save_png": "plots", "save_html": "plots",
+    "save_map_png": "plots", "save_html": "plots",
 }
 
 

@@ -16,8 +16,8 @@ from landscape.maps.axes import (TrajectoryPCA, check_axes, hessian_axes, orthon
 from landscape.maps.curves import TuningCurves
 from landscape.maps.grids import (GridSpec, check_sphere_angles, line_codes, parse_grid, plane_codes,
                                   pole_rows, sphere_angles, sphere_codes)
-from landscape.maps.measure import measure_codes, resolve_reps
 from landscape.maps.tuning_map import TuningMap
+from landscape.units.measure import NOISY_REPS, measure_codes, resolve_reps
 
 #: number of PCs fitted when a run's axes are requested (the control sphere uses PC49 and PC50)
 RUN_PCS = 50
@@ -40,7 +40,8 @@ def _measure_grid(generator: Any, unit: Any, codes: np.ndarray, source: np.ndarr
     meas = measure_codes(generator, unit, flat[unique], reps=reps, batch_size=batch_size,
                          progress=progress, desc=desc)
     spread = lambda a: None if a is None else a[..., inverse].reshape(*a.shape[:-1], n, m)  # noqa: E731
-    return {"values": spread(meas.mean), "trials": spread(meas.trials), "clean": spread(meas.clean),
+    return {"values": spread(meas.mean), "trials": spread(meas.trials if meas.noisy else None),
+            "clean": spread(meas.clean),
             "sem": spread(meas.sem), "n_measured": int(unique.size)}
 
 
@@ -67,7 +68,7 @@ def sphere_map(generator: Any, unit: Any, axes: Any, radius: float, *, n: int = 
     origin : (d,) array or None
         Sphere centre; zeros (the experiments' spheres pass through codes of norm r).
     reps : int or None
-        Repetitions per image for a noisy unit (see :func:`landscape.maps.measure.measure_codes`).
+        Repetitions per image for a noisy unit (see :mod:`landscape.units.measure`).
     batch_size : int or None
         Images per forward pass.
     progress : bool
@@ -90,7 +91,7 @@ def sphere_map(generator: Any, unit: Any, axes: Any, radius: float, *, n: int = 
         origin = np.asarray(origin, float).reshape(-1)
         if origin.shape != (generator.dim,):
             raise ValueError(f"origin must have shape ({generator.dim},), got {origin.shape}")
-    reps = resolve_reps(unit, reps)
+    reps = resolve_reps(unit, reps, NOISY_REPS["maps"])
     codes = sphere_codes(theta_deg, phi_deg, axes, float(radius), origin)
     rows, cols = codes.shape[:2]
     source = np.arange(rows * cols).reshape(rows, cols)
@@ -141,7 +142,7 @@ def plane_map(generator: Any, unit: Any, center: Any, axes: Any, *, n: int = 21,
     elif a is None or b is None:
         raise ValueError("give both a and b offsets, or neither (then n x n over extent)")
     a, b = np.asarray(a, float).reshape(-1), np.asarray(b, float).reshape(-1)
-    reps = resolve_reps(unit, reps)
+    reps = resolve_reps(unit, reps, NOISY_REPS["maps"])
     codes = plane_codes(a, b, axes, center)
     source = np.arange(codes.shape[0] * codes.shape[1]).reshape(codes.shape[:2])
     res = _measure_grid(generator, unit, codes, source, reps=reps, batch_size=batch_size,
@@ -172,7 +173,7 @@ def tuning_curves(generator: Any, unit: Any, center: Any, axes: Any, offsets: An
     if center.shape != (generator.dim,):
         raise ValueError(f"center must have shape ({generator.dim},), got {center.shape}")
     offsets = np.asarray(offsets, float).reshape(-1)
-    reps = resolve_reps(unit, reps)
+    reps = resolve_reps(unit, reps, NOISY_REPS["maps"])
     codes = line_codes(offsets, axes, center)
     # every curve passes through the centre at t = 0: measure that image once
     source = np.arange(codes.shape[0] * codes.shape[1]).reshape(codes.shape[:2])
@@ -187,7 +188,8 @@ def tuning_curves(generator: Any, unit: Any, center: Any, axes: Any, offsets: An
                         meta=info)
 
 
-def _indices(spec: str, default: Sequence[int]) -> list[int]:
+def axes_indices(spec: str, default: Sequence[int]) -> list[int]:
+    """The indices of an axes request (``pc:1,49,50`` -> [1, 49, 50]); ``default`` without any."""
     if ":" not in spec:
         return list(default)
     try:
@@ -226,7 +228,7 @@ def run_axes(spec: str, pca: TrajectoryPCA, k: int, *, hessian: Any = None, seed
     kind = spec.split(":", 1)[0]
     d = pca.components_.shape[1]
     if kind == "pc":
-        axes = pca.axes(_indices(spec, range(1, k + 1)))
+        axes = pca.axes(axes_indices(spec, range(1, k + 1)))
     elif kind == "pc1-random":
         axes = np.vstack([pca.axes([1]), random_axes(d, k - 1, exclude=pca.components_, seed=seed)])
     elif kind == "random":
@@ -235,7 +237,7 @@ def run_axes(spec: str, pca: TrajectoryPCA, k: int, *, hessian: Any = None, seed
         if hessian is None:
             raise ValueError("axes 'hessian' need Hessian eigenvectors: pass hessian=... (an array or the "
                              "eigenvectors saved by geometry), or on the command line --hessian FILE.npz")
-        idx = _indices(spec, range(2))
+        idx = axes_indices(spec, range(2))
         axes = hessian_axes(hessian, idx, dim=d)
         if k == 3 and len(idx) == 2:
             axes = orthonormalize(np.vstack([pca.axes([1]), axes]))
@@ -259,7 +261,7 @@ def map_from_run(run: Any, generator: Any, unit: Any, *, axes: str | Any = "pc",
         Uses its generations' codes (``gen_codes``, or ``codes (n_gen, pop, d)``) and
         ``best_code (d,)``.
     generator, unit
-        Normally those the run used (:func:`landscape.maps.from_run.load_run_models`).
+        Normally those the run used (:func:`landscape.pipeline.load_run_models`).
     axes : str or (k, d) array
         A request understood by :func:`run_axes`, or explicit axes.
     grid : str or GridSpec

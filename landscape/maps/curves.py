@@ -9,11 +9,12 @@ File format: ``curves.save("out/curves")`` writes ``curves.npz`` with ``values (
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from landscape.io import read_json, write_json
 
 SCHEMA = "landscape.TuningCurves"
 VERSION = 1
@@ -66,9 +67,9 @@ class TuningCurves:
         arrays = {"values": self.values, "offsets": self.offsets, "axes": self.axes, "center": self.center}
         arrays.update({k: getattr(self, k) for k in ("trials", "sem", "clean") if getattr(self, k) is not None})
         np.savez(npz, **arrays)
-        js.write_text(json.dumps({"schema": SCHEMA, "version": VERSION, "shape": list(self.values.shape),
+        write_json(js, {"schema": SCHEMA, "version": VERSION, "shape": list(self.values.shape),
                                   "dim": int(self.axes.shape[1]), "generator": self.generator,
-                                  "unit": self.unit, "arrays": sorted(arrays), "meta": self.meta}, indent=2))
+                                  "unit": self.unit, "arrays": sorted(arrays), "meta": self.meta})
         return npz, js
 
     @classmethod
@@ -76,7 +77,7 @@ class TuningCurves:
         """Read curves written by :meth:`save`."""
         p = Path(path)
         p = p.with_suffix("") if p.suffix in (".npz", ".json") else p
-        header = json.loads(p.with_name(p.name + ".json").read_text())
+        header = read_json(p.with_name(p.name + ".json"))
         if header.get("schema") != SCHEMA:
             raise ValueError(f"{p}.json is not a TuningCurves file (schema {header.get('schema')!r})")
         with np.load(p.with_name(p.name + ".npz"), allow_pickle=False) as z:

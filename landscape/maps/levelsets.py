@@ -208,21 +208,11 @@ def scorer(generator: Any, unit: Any, *, batch_size: int | None = None, progress
     Level sets describe the tuning function, so a noisy unit is scored by its ``clean``
     responses. ``progress`` shows a tqdm bar over the images of each call.
     """
-    import torch
-    from tqdm.auto import tqdm
+    from landscape.units.measure import measure_codes
 
-    score = unit.clean if getattr(unit, "noisy", False) else unit
-    bs = int(batch_size or getattr(generator, "max_batch", 64))
-
-    @torch.no_grad()
     def f(codes: np.ndarray) -> np.ndarray:
-        z = torch.as_tensor(np.asarray(codes), dtype=torch.float32, device=generator.device)
-        out = []
-        with tqdm(total=z.shape[0], desc="level sets", unit="img", disable=not progress, leave=False) as bar:
-            for i in range(0, z.shape[0], bs):
-                out.append(score(generator(z[i:i + bs])).detach().cpu().double().numpy().ravel())
-                bar.update(out[-1].size)
-        return np.concatenate(out)
+        return measure_codes(generator, unit, codes, batch_size=batch_size, progress=progress, desc="level sets",
+                             clean_only=True).mean
 
     return f
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from landscape.io import save_png
+
 # viridis at 9 evenly spaced stops (matplotlib's table), interpolated linearly
 _VIRIDIS = np.array([[68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
                      [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37]], float)
@@ -41,8 +43,8 @@ def _title(tm: Any) -> str:
     return f"{who} | {tm.generator} | {tm.kind} map"
 
 
-def save_png(tm: Any, path: str | Path, *, cell: int | None = None) -> Path:
-    """Draw ``tm.values`` as a heatmap PNG.
+def save_map_png(tm: Any, path: str | Path, *, cell: int | None = None) -> Path:
+    """Draw ``tm.values`` as a heatmap PNG (a figure; one image is :func:`landscape.io.save_png`).
 
     Parameters
     ----------
@@ -97,10 +99,7 @@ def save_png(tm: Any, path: str | Path, *, cell: int | None = None) -> Path:
     draw.rectangle([bar_x, top, bar_x + bar_w, top + heat.height], outline="black")
     draw.text((bar_x + bar_w + 5, top - 4), f"{hi:.3g}", fill="black", font=font)
     draw.text((bar_x + bar_w + 5, top + heat.height - 8), f"{lo:.3g}", fill="black", font=font)
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    img.save(out, format="PNG")
-    return out
+    return save_png(path, np.asarray(img.convert("RGB")))
 
 
 def save_html(tm: Any, path: str | Path, *, smoothed: Any = None) -> Path:

@@ -39,12 +39,12 @@ seed, repetitions, ...}}``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from landscape.io import read_json, write_json
 from landscape.maps.grids import check_sphere_angles, plane_codes, sphere_codes
 
 MAP_KINDS = ("sphere", "plane")
@@ -236,7 +236,7 @@ class TuningMap:
         header = {"schema": SCHEMA, "version": VERSION, "kind": self.kind, "shape": list(self.shape),
                   "dim": self.dim, "radius": self.radius, "generator": self.generator, "unit": self.unit,
                   "arrays": sorted(arrays), "meta": self.meta}
-        json_path.write_text(json.dumps(header, indent=2, default=_json_default))
+        write_json(json_path, header)
         return npz_path, json_path
 
     @classmethod
@@ -246,7 +246,7 @@ class TuningMap:
         for p in (npz_path, json_path):
             if not p.is_file():
                 raise FileNotFoundError(f"tuning map file {p} not found (a map is a .npz plus a .json)")
-        header = json.loads(json_path.read_text())
+        header = read_json(json_path)
         if header.get("schema") != SCHEMA:
             raise ValueError(f"{json_path} is not a tuning map (schema {header.get('schema')!r}, expected {SCHEMA!r})")
         if header.get("version", 0) > VERSION:
@@ -266,13 +266,3 @@ class TuningMap:
         reps = f", reps={self.trials.shape[0]}" if self.trials is not None else ""
         return (f"TuningMap(kind={self.kind!r}, shape=({n}, {m}), dim={self.dim}{extra}{reps}, "
                 f"generator={self.generator!r})")
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"cannot write {type(o).__name__} to the map's JSON header")

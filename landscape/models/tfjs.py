@@ -12,7 +12,6 @@ Dense. Anything else raises :class:`ValueError` naming the layer.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -20,6 +19,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from ..io import read_json
 
 SUPPORTED = ("InputLayer", "Conv2D", "BatchNormalization", "LeakyReLU", "ReLU", "Activation",
              "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "Flatten", "Dense")
@@ -162,7 +163,7 @@ def read_tfjs_layers_model(model_json_path: str | Path) -> nn.Sequential:
     nn.Sequential whose children are named after the Keras layers; input (B, C, H, W).
     """
     path = Path(model_json_path)
-    model_json = json.loads(path.read_text())
+    model_json = read_json(path)
     layers = _layers(model_json["modelTopology"])
     weights = read_weights(model_json, path.parent)
     first = layers[0]["config"].get("batch_input_shape")

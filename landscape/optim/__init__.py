@@ -23,7 +23,7 @@ optimizer and is not built by :func:`make`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from .base import NAN_POLICIES, Optimizer
 from .checks import parse_dtype
@@ -35,16 +35,50 @@ from .nes import NES
 from .sphere_cma import SphereCMA
 from .subspace import Subspace
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {"ga": GA, "cma": CMAES, "spherecma": SphereCMA, "nes": NES,
-                                          "fdgd": FDGD}
+#: the one registry of optimizers: name -> class or factory ``(dim, **settings) -> Optimizer``
+#: (nevergrad's single registry); :func:`register` adds to it, :func:`make` builds from it
+OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {"ga": GA, "cma": CMAES, "spherecma": SphereCMA, "nes": NES,
+                                                  "fdgd": FDGD}
+#: the names this package defines (they cannot be replaced or removed)
+BUILTIN = tuple(OPTIMIZERS)
 
 __all__ = ["Optimizer", "GA", "CMAES", "SphereCMA", "NES", "FDGD", "Subspace", "GradientAscent", "OPTIMIZERS",
-           "NAN_POLICIES", "make", "names"]
+           "BUILTIN", "NAN_POLICIES", "make", "names", "register", "unregister", "registered"]
 
 
 def names() -> list[str]:
-    """Short names accepted by :func:`make` (and ``landscape evolve --optimizer``)."""
+    """Short names accepted by :func:`make` (and ``landscape evolve --optimizer``, sweep specs)."""
     return list(OPTIMIZERS)
+
+
+def register(name: str, factory: Callable[..., Optimizer]) -> None:
+    """Make ``name`` a name of :func:`make` (a new method under study, a peer library, a test optimizer).
+
+    Parameters
+    ----------
+    name : str
+        Must not be one of :data:`BUILTIN`; registering a name again replaces its factory.
+    factory : callable
+        ``factory(dim, *, seed=..., device=..., **settings)`` returning an :class:`Optimizer`;
+        usually the class itself. Sweeps send it to their workers pickled by reference, so it
+        must be importable there (defined in a module, not in ``__main__``).
+    """
+    if not callable(factory):
+        raise TypeError(f"factory for optimizer {name!r} must be callable, got {type(factory).__name__}")
+    if name in BUILTIN:
+        raise ValueError(f"optimizer name {name!r} is already a landscape.optim optimizer; choose another name")
+    OPTIMIZERS[str(name)] = factory
+
+
+def unregister(name: str) -> None:
+    """Remove a name added by :func:`register` (no error if absent; built-in names stay)."""
+    if name not in BUILTIN:
+        OPTIMIZERS.pop(name, None)
+
+
+def registered(name: str) -> Callable[..., Optimizer] | None:
+    """The factory :func:`register` added under ``name``, or None (a built-in name or an unknown one)."""
+    return None if name in BUILTIN else OPTIMIZERS.get(name)
 
 
 def make(name: str, dim: int, **settings: Any) -> Optimizer:
@@ -52,7 +86,7 @@ def make(name: str, dim: int, **settings: Any) -> Optimizer:
 
     Parameters
     ----------
-    name : {"ga", "cma", "spherecma", "nes", "fdgd"}
+    name : one of :func:`names` ({"ga", "cma", "spherecma", "nes", "fdgd"} and any registered)
     dim : int
         Code dimension.
     **settings
@@ -63,7 +97,7 @@ def make(name: str, dim: int, **settings: Any) -> Optimizer:
     -------
     Optimizer
     """
-    key = str(name).lower()
+    key = str(name) if str(name) in OPTIMIZERS else str(name).lower()
     if key not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; valid names: {', '.join(OPTIMIZERS)}")
     cls = OPTIMIZERS[key]

@@ -13,11 +13,34 @@ but ranked below every finite score (their score becomes the finite minimum of t
 minus one batch standard deviation), which is what a rig that sometimes drops an image
 wants. With ``nan_policy="drop"`` the rows are removed before the update; optimizers that
 need a fixed population size (GA) then breed from the rows that remain.
+
+Result and stopping (after pycma)
+---------------------------------
+Every optimizer keeps the best code it was told about (by told score, finite scores only)
+and answers :attr:`Optimizer.result` (:class:`OptimizerResult`: ``best_code``, ``best_score``,
+``best_generation``, ``evaluations``, ``generations``, ``stop``), as pycma's ``es.result``.
+:meth:`Optimizer.stop` returns the termination criteria that are met, as pycma's
+``es.stop()``: a dict from criterion name to its threshold, empty while the search should go
+on. No criterion is on by default; :meth:`Optimizer.stop_when` sets them:
+
+``maxiter``
+    the number of ``tell`` calls reached it;
+``tolfun``
+    the best told score of each of the last ``tolfun_generations`` generations spans less than
+    ``tolfun`` (stagnation; pycma's ``tolfun`` looks at the same window of best values);
+``tolx``
+    the search distribution's step size (CMA-ES's ``sigma``, NES's radius) fell below ``tolx``;
+    optimizers without one (GA, SphereCMA, FDGD) never meet it.
+
+:func:`landscape.runs.evolve` ends a run (status ``stopped``, the reasons in ``meta.json``
+under ``stop``) when :meth:`Optimizer.stop` is not empty.
 """
 
 from __future__ import annotations
 
 import abc
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -76,6 +99,31 @@ def apply_nan_policy(codes: torch.Tensor, scores: torch.Tensor, policy: str
     return codes, torch.where(bad, fill, scores)
 
 
+@dataclass(frozen=True)
+class OptimizerResult:
+    """What an optimizer has found so far (pycma's ``es.result``).
+
+    Attributes
+    ----------
+    best_code : (d,) tensor or None (nothing told yet)
+    best_score : float (-inf when nothing finite was told)
+    best_generation : int, the generation (0-based ``tell`` call) of ``best_code``; -1 before
+    evaluations : int, codes told (with any score)
+    generations : int, ``tell`` calls
+    stop : dict, the criteria met (:meth:`Optimizer.stop`)
+    """
+
+    best_code: torch.Tensor | None
+    best_score: float
+    best_generation: int
+    evaluations: int
+    generations: int
+    stop: dict = field(default_factory=dict)
+
+
+STOP_CRITERIA = ("maxiter", "tolfun", "tolx")
+
+
 class Optimizer(abc.ABC):
     """Base class of the ask/tell optimizers (maximisers).
 
@@ -98,6 +146,8 @@ class Optimizer(abc.ABC):
 
     #: short name used in run records and on the command line
     name: str = "optimizer"
+    #: attribute holding the search distribution's step size (for ``tolx``), or None
+    step_attr: str | None = None
 
     def __init__(self, dim: int, *, seed: int | None = None, device: str | torch.device | None = None,
                  dtype: torch.dtype = torch.float32, nan_policy: str = "raise") -> None:
@@ -113,6 +163,12 @@ class Optimizer(abc.ABC):
         self.generation = 0
         self.rng = torch.Generator(device=self.device)
         self.rng.manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))
+        self.stopping: dict[str, float] = {}
+        self._best_code: torch.Tensor | None = None
+        self._best_score = -math.inf
+        self._best_generation = -1
+        self._evaluations = 0
+        self._best_history: list[float] = []
 
     # -- the contract -------------------------------------------------------------------
     @abc.abstractmethod
@@ -137,9 +193,71 @@ class Optimizer(abc.ABC):
         if codes.ndim != 2 or codes.shape[1] != self.dim:
             raise ValueError(f"codes must have shape (n, {self.dim}), got {tuple(codes.shape)}")
         scores = as_scores(scores, codes.shape[0], self.device, self.dtype)
+        best = self._best_told(codes, scores)  # before the NaN policy fills anything in
         codes, scores = apply_nan_policy(codes, scores, self.nan_policy)
         self._tell(codes, scores)
+        self._evaluations += int(best[0])
+        self._best_history.append(best[1])
+        if best[1] > self._best_score:
+            self._best_score, self._best_code, self._best_generation = best[1], best[2], self.generation
         self.generation += 1
+
+    @staticmethod
+    def _best_told(codes: torch.Tensor, scores: torch.Tensor) -> tuple[int, float, torch.Tensor | None]:
+        """(rows told, best finite score or NaN, a copy of its code)."""
+        finite = torch.isfinite(scores)
+        if not bool(finite.any()):
+            return codes.shape[0], math.nan, None
+        i = int(torch.where(finite, scores, scores.new_tensor(-math.inf)).argmax())
+        return codes.shape[0], float(scores[i]), codes[i].detach().clone()
+
+    # -- result and termination (pycma's es.result and es.stop()) ------------------------
+    @property
+    def result(self) -> OptimizerResult:
+        """The best code told so far, its score, and counts (see :class:`OptimizerResult`)."""
+        return OptimizerResult(None if self._best_code is None else self._best_code.clone(), self._best_score,
+                               self._best_generation, self._evaluations, self.generation, self.stop())
+
+    def stop_when(self, *, maxiter: int | None = None, tolfun: float | None = None,
+                  tolfun_generations: int = 10, tolx: float | None = None) -> "Optimizer":
+        """Turn termination criteria on (see the module docstring); None leaves one off. Returns self."""
+        crit: dict[str, float] = {}
+        if maxiter is not None:
+            if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
+                raise ValueError(f"maxiter must be a positive integer or None, got {maxiter!r}")
+            crit["maxiter"] = int(maxiter)
+        if tolfun is not None:
+            if not tolfun >= 0:
+                raise ValueError(f"tolfun must be >= 0 or None, got {tolfun!r}")
+            if isinstance(tolfun_generations, bool) or not isinstance(tolfun_generations, (int, np.integer)) \
+                    or tolfun_generations < 2:
+                raise ValueError(f"tolfun_generations must be an integer >= 2, got {tolfun_generations!r}")
+            crit["tolfun"] = float(tolfun)
+            crit["tolfun_generations"] = int(tolfun_generations)
+        if tolx is not None:
+            if not tolx > 0:
+                raise ValueError(f"tolx must be > 0 or None, got {tolx!r}")
+            if self.step_attr is None:
+                raise ValueError(f"{type(self).__name__} has no step size for tolx; criteria it can use: maxiter, "
+                                 "tolfun")
+            crit["tolx"] = float(tolx)
+        self.stopping = crit
+        return self
+
+    def stop(self) -> dict[str, float]:
+        """The termination criteria met now: ``{name: threshold}``, empty while the search goes on."""
+        met: dict[str, float] = {}
+        c = self.stopping
+        if "maxiter" in c and self.generation >= c["maxiter"]:
+            met["maxiter"] = c["maxiter"]
+        if "tolfun" in c:
+            window = self._best_history[-c["tolfun_generations"]:]
+            if len(window) == c["tolfun_generations"] and all(math.isfinite(v) for v in window) \
+                    and max(window) - min(window) < c["tolfun"]:
+                met["tolfun"] = c["tolfun"]
+        if "tolx" in c and float(getattr(self, self.step_attr)) < c["tolx"]:
+            met["tolx"] = c["tolx"]
+        return met
 
     @abc.abstractmethod
     def _tell(self, codes: torch.Tensor, scores: torch.Tensor) -> None:
@@ -166,10 +284,24 @@ class Optimizer(abc.ABC):
     def _load_state(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`_state` returned."""
 
+    def _tracking_state(self) -> dict[str, Any]:
+        return {"result": {"best_code": self._best_code, "best_score": self._best_score,
+                           "best_generation": self._best_generation, "evaluations": self._evaluations,
+                           "best_history": torch.tensor(self._best_history, dtype=torch.float64)}}
+
+    def _load_tracking_state(self, state: dict[str, Any]) -> None:
+        r = state.get("result")  # absent in checkpoints written before results were kept
+        if r is None:
+            return
+        self._best_code = None if r["best_code"] is None else r["best_code"].to(self.device).clone()
+        self._best_score, self._best_generation = float(r["best_score"]), int(r["best_generation"])
+        self._evaluations = int(r["evaluations"])
+        self._best_history = [float(v) for v in r["best_history"].tolist()]
+
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue bit-for-bit: hyper-parameters, search state, RNG."""
         return {"name": self.name, "dim": self.dim, "generation": self.generation,
-                "rng": self.rng.get_state(), **self._state()}
+                "rng": self.rng.get_state(), **self._tracking_state(), **self._state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state.get("name") != self.name or state.get("dim") != self.dim:
@@ -177,6 +309,7 @@ class Optimizer(abc.ABC):
                              f"not {self.name!r} with dim {self.dim}")
         self.generation = int(state["generation"])
         self.rng.set_state(state["rng"].cpu() if torch.is_tensor(state["rng"]) else state["rng"])
+        self._load_tracking_state(state)
         self._load_state(state)
 
     def config(self) -> dict[str, Any]:

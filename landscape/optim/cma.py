@@ -143,6 +143,7 @@ class CMAES(Optimizer):
     """
 
     name = "cma"
+    step_attr = "sigma_"
 
     def __init__(self, dim: int, population: int | None = None, sigma0: float = 1.0, mean: Any = None,
                  init_codes: Any = None, active: bool = True, *, seed: int | None = None,

@@ -59,6 +59,7 @@ class NES(CenterSearch):
     """
 
     name = "nes"
+    step_attr = "radius_"
 
     def __init__(self, dim: int, population: int = 20, search_radius: float = 1.25, learning_rate: float = 1.75,
                  search_radius_learning_rate: float = 0.05, min_search_radius: float = 0.01,

@@ -83,7 +83,7 @@ class Subspace(Optimizer):
     def state_dict(self) -> dict[str, Any]:
         return {"name": self.name, "dim": self.dim, "generation": self.generation,
                 "optimizer": self.optimizer.state_dict(), "basis": self.basis.clone(),
-                "center": self.center.clone()}
+                "center": self.center.clone(), **self._tracking_state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state.get("name") != self.name or state.get("dim") != self.dim:
@@ -95,6 +95,7 @@ class Subspace(Optimizer):
         self.generation = int(state["generation"])
         self.center = state["center"].to(device=self.device, dtype=self.dtype).clone()
         self.optimizer.load_state_dict(state["optimizer"])
+        self._load_tracking_state(state)
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "dim": self.dim, "rank": self.rank, "optimizer": self.optimizer.config()}

@@ -168,7 +168,7 @@ def sweep(spec: Any, client: Any = None, *, out: str | os.PathLike | None = None
     -------
     SweepResult
     """
-    from ..runs import atomic_write_json
+    from ..io import atomic_write_json
     from .optimizers import registered_factory
     from .spec import plan_maps
     from .table import SUMMARY_COLUMNS, format_summary, map_columns, normalise, summarise, write_table

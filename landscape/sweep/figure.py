@@ -57,7 +57,7 @@ def summary_figure(summary: list[dict], rows: list[dict]):
 
 def write_figure(summary: list[dict], rows: list[dict], path: Path) -> Path:
     """Write :func:`summary_figure` as standalone HTML (plotly.js embedded: works offline)."""
-    from ..runs import atomic_write_bytes
+    from ..io import atomic_write_bytes
 
     html = summary_figure(summary, rows).to_html(include_plotlyjs=True, full_html=True)
     atomic_write_bytes(path, html.encode())

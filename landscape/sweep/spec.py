@@ -349,7 +349,7 @@ def _reference_source(references: str, model: str, name: str) -> str:
 
 
 def _check_noise(text: str, name: str) -> None:
-    from ..units.noise import NOISE_SYNTAX, parse_noise
+    from ..units.spec import NOISE_SYNTAX, parse_noise
 
     try:
         parse_noise(text)
@@ -429,7 +429,7 @@ def plan(spec: SweepSpec) -> list[Task]:
 
 def _plan(spec: SweepSpec) -> list[Task]:
     from .. import zoo
-    from ..commands.evolve import build_unit
+    from ..units.spec import build_unit
     from ..units import layers as layer_names
     from .optimizers import make_optimizer, optimizer_names
 

@@ -220,7 +220,7 @@ def write_table(rows: list[dict], folder: Path, stem: str, columns: Sequence[tup
     """Write ``<stem>.parquet`` and ``<stem>.csv`` into ``folder`` (atomically) and return their paths."""
     import pyarrow.parquet as pq
 
-    from ..runs import atomic_write_bytes
+    from ..io import atomic_write_bytes
 
     pq_path, csv_path = folder / f"{stem}.parquet", folder / f"{stem}.csv"
     buf = io.BytesIO()

@@ -55,5 +55,7 @@ class Task:
 
 
 def unit_id(config: dict) -> str:
-    """``model/layer/channel@position`` for a task config or a table row."""
-    return f"{config['model']}/{config['layer']}/{config['channel']}@{config['position']}"
+    """``model/layer/channel@position`` for a task config or a table row (:func:`landscape.units.spec.unit_id`)."""
+    from ..units.spec import unit_id as _unit_id
+
+    return _unit_id(config)

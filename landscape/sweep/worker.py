@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import socket
 import threading
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
+
+from ..io import atomic_write_json, json_roundtrip, read_json
 
 #: format of ``results/<key>.json``
 RESULT_FORMAT = "landscape-sweep-result/2"
@@ -144,12 +147,14 @@ def read_result(out: str | os.PathLike, key: str, config: dict) -> dict | None:
     if not p.is_file():
         return None
     try:
-        rec = json.loads(p.read_text())
-    except (OSError, json.JSONDecodeError):
+        rec = read_json(p)
+    except (OSError, ValueError):
         return None  # written atomically, so this is a foreign or damaged file: redo the task
-    if rec.get("format") not in (RESULT_FORMAT, _RESULT_FORMAT_V1) or rec.get("config") != json.loads(json.dumps(config)):
+    if rec.get("format") not in (RESULT_FORMAT, _RESULT_FORMAT_V1) or rec.get("config") != json_roundtrip(config):
         return None
-    row = rec["row"]
+    # result files follow landscape.io's JSON rule (NaN written as null): read null back as NaN, as the
+    # row was before it was written (no column of a result row holds None otherwise)
+    row = {k: (math.nan if v is None else v) for k, v in rec["row"].items()}
     if rec["format"] == _RESULT_FORMAT_V1:
         if "source_best_clean_score" not in row:
             return None  # an evolution row: re-derived from its complete run folder, with no new evaluation
@@ -159,7 +164,7 @@ def read_result(out: str | os.PathLike, key: str, config: dict) -> dict | None:
 
 def committed_generations(run_dir: Path) -> int:
     """Number of generations a run folder holds that a resume keeps (0 for none)."""
-    from ..runs import _checkpoint_generation
+    from ..record import checkpoint_generation as _checkpoint_generation
 
     g = _checkpoint_generation(run_dir)
     return 0 if g is None else g + 1
@@ -180,8 +185,6 @@ def _task_context(payload: TaskPayload) -> Iterator[None]:
 
 
 def _finish(payload: TaskPayload, row: dict, t0: float) -> dict:
-    from ..runs import atomic_write_json
-
     row.update({"task_time_s": time.perf_counter() - t0, "cpu_time_s": time.process_time() - row.pop("_cpu0"),
                 "worker": worker_name(), "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     atomic_write_json(result_path(payload.out, payload.key),
@@ -200,9 +203,9 @@ def run_task(payload: TaskPayload) -> dict:
     done = read_result(payload.out, payload.key, cfg)
     if done is not None:
         return done
-    from ..commands.evolve import build_unit
+    from ..pipeline import evolve_resumable
     from ..references import input_size, relative_activation_summary
-    from ..runs import evolve
+    from ..units.spec import build_unit
     from .optimizers import make_optimizer
     from .tasks import unit_id
 
@@ -216,13 +219,11 @@ def run_task(payload: TaskPayload) -> dict:
         unit = build_unit(cfg["model"], cfg["layer"], cfg["channel"], cfg["position"], cfg["noise"], cfg["seed"],
                           device, model=model, generator=generator)
         opt = cfg["optimizer"]
-        optimizer = make_optimizer(opt["algorithm"], generator.dim, seed=cfg["seed"], device=device,
-                                   settings=opt["settings"], factory=payload.factory)
         run_dir = Path(payload.out) / "runs" / payload.key
-        resume = (run_dir / "meta.json").is_file()
-        resumed_from = committed_generations(run_dir) if resume else 0
-        run = evolve(generator, unit, optimizer, cfg["budget"], out=run_dir, seed=cfg["seed"], resume=resume,
-                     init=cfg["init"], progress=False)
+        resumed_from = committed_generations(run_dir) if (run_dir / "meta.json").is_file() else 0
+        run = evolve_resumable(generator, unit, lambda: make_optimizer(
+            opt["algorithm"], generator.dim, seed=cfg["seed"], device=device, settings=opt["settings"],
+            factory=payload.factory), cfg["budget"], run_dir, seed=cfg["seed"], init=cfg["init"])
         refs = cached_references(cfg["references"], input_size(unit))
         m = relative_activation_summary(run, unit, refs)
         row = {
@@ -276,9 +277,9 @@ def run_map_task(payload: TaskPayload, rows: list[dict]) -> dict:
     done = read_result(payload.out, payload.key, cfg)
     if done is not None:
         return done
-    from ..commands.evolve import build_unit
-    from ..maps import map_from_run
-    from ..runs import Run
+    from ..pipeline import map_resumable
+    from ..record import Run
+    from ..units.spec import build_unit
     from .tasks import unit_id
 
     with _task_context(payload):
@@ -297,10 +298,9 @@ def run_map_task(payload: TaskPayload, rows: list[dict]) -> dict:
                           device, model=model, generator=generator)
         m = cfg["map"]
         run = Run.load(Path(payload.out) / src["run_dir"])
-        tmap = map_from_run(run, generator, unit, axes=m["axes"], grid=m["grid"], seed=m["seed"],
-                            reps=m["reps"] if unit.noisy else None, progress=False)
         map_dir = Path(payload.out) / "maps" / payload.key
-        tmap.save(map_dir / "map")
+        tmap = map_resumable(run, generator, unit, map_dir / "map", axes=m["axes"], grid=m["grid"], seed=m["seed"],
+                             reps=m["reps"] if unit.noisy else None, progress=False)
         peak = tmap.peak()
         row = {"key": payload.key, "generator": cfg["generator"], "model": cfg["model"], "layer": cfg["layer"],
                "channel": int(cfg["channel"]), "position": cfg["position"], "unit": unit_id(cfg),

@@ -16,13 +16,14 @@ Works on any 2-D array or ``TuningMap`` (planar or spherical); never loads a mod
   (:class:`MorseAnalysis`).
 - :mod:`~landscape.topology.merging`: how super-level components of a graph appear and join
   (vectorised union-find over basins), for sphere persistence and the merge tree.
-- :mod:`~landscape.topology.hierarchy`: signatures across a CNN's layers (:func:`survey`).
+- :mod:`~landscape.topology.hierarchy`: signatures across a CNN's layers (:class:`SurveyResult`; the
+  survey itself, which loads models, is :func:`landscape.pipeline.survey`).
 - :mod:`~landscape.topology.pictures`: PNG and standalone HTML pictures.
 """
 
 from landscape.topology.contours import ContourSignature, LevelSet, count_level_sets, trace_level_set
 from landscape.topology.domain import Domain, Field, as_field
-from landscape.topology.hierarchy import SurveyResult, survey
+from landscape.topology.hierarchy import SurveyResult
 from landscape.topology.morse import MergeTree, MorseAnalysis
 from landscape.topology.persistence import (SuperlevelPersistence, betti_curves, diagram_distance,
                                             distance_matrix, superlevel_diagrams)
@@ -32,5 +33,5 @@ from landscape.topology.signature import SUMMARY_KEYS, TopologySignature, signat
 __all__ = ["ContourSignature", "Domain", "Field", "LevelSet", "MergeTree", "MorseAnalysis", "SUMMARY_KEYS",
            "SignatureReliability", "SurveyResult", "SuperlevelPersistence", "TopologySignature", "as_field", "betti_curves",
            "count_level_sets", "diagram_distance", "distance_matrix", "phase_randomize", "signature",
-           "spatial_shuffle", "superlevel_diagrams", "survey", "trace_level_set"]
+           "spatial_shuffle", "superlevel_diagrams", "trace_level_set"]
 

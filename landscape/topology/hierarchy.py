@@ -1,6 +1,8 @@
-"""Topological signatures across the layers of a CNN: :func:`survey`.
+"""Topological signatures across the layers of a CNN: the survey's analysis and aggregation.
 
-For every layer, ``units_per_layer`` channels (drawn with the survey's seed) are each
+:func:`landscape.pipeline.survey` runs it (it loads the models); this module only analyses maps
+(:func:`analyse_unit`) and aggregates the rows (:class:`SurveyResult`). For every layer,
+``units_per_layer`` channels (drawn with the survey's seed) are each
 
 1. evolved (``landscape.runs.evolve``: a zoo generator, an optimizer from
    ``landscape.optim``, ``budget`` evaluations; the spatial centre of a convolutional map);
@@ -26,13 +28,13 @@ whose folder holds a finished signature are read back, runs continue where they 
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
+from landscape.io import write_json
 from landscape.topology.signature import SUMMARY_KEYS, TopologySignature
 
 #: layers surveyed when none are given: stage outputs and the output layer
@@ -158,7 +160,9 @@ def _isotropy(tmap: Any) -> tuple[float, float, str]:
     return float(ratio[0]), float(ratio[1]), ""
 
 
-def _analyse_unit(tmap: Any, out: Path, signature_params: dict, morse_sigma: float) -> dict[str, Any]:
+def analyse_unit(tmap: Any, out: Path, signature_params: dict, morse_sigma: float) -> dict[str, Any]:
+    """One unit's survey row from its map: every signature component, critical point counts and
+    isotropy ratios; writes ``out/signature.json``, ``diagrams.npz`` and ``unit.json``."""
     from landscape.topology.morse import MorseAnalysis
 
     kw = dict(signature_params)
@@ -169,123 +173,8 @@ def _analyse_unit(tmap: Any, out: Path, signature_params: dict, morse_sigma: flo
     a80, a50, note = _isotropy(tmap)
     row = {**sig.summary_, "n_maxima": morse.n_maxima_, "n_saddles": morse.n_saddles_,
            "n_minima": morse.n_minima_, "anisotropy_80": a80, "anisotropy_50": a50, "notes": note}
-    (out / "unit.json").write_text(json.dumps({k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-                                               for k, v in row.items()}, indent=2))
+    write_json(out / "unit.json", row)
     return row
-
-
-def survey(model: str = "resnet20-cifar10", layers: Sequence[str] | None = None, *, out: str | Path,
-           units_per_layer: int = 5, channels: dict[str, Sequence[int]] | None = None,
-           generator: str = "digiface-dcgan64", optimizer: str = "cma",
-           optimizer_settings: dict[str, Any] | None = None, budget: int = 1200, grid: str = "sphere:21",
-           axes: str = "pc", signature_params: dict[str, Any] | None = None, morse_sigma: float = 1.0,
-           seed: int = 0, device: str | None = None, progress: bool = True) -> SurveyResult:
-    """Evolve, map and analyse units across the layers of a zoo classifier.
-
-    Parameters
-    ----------
-    model : str
-        Zoo classifier, e.g. ``"resnet20-cifar10"`` or ``"darknet-tiny-imagenet"``.
-    layers : list of str or None
-        Layers shallow to deep; None = :func:`default_layers` (stages and output).
-    out : path
-        Survey folder (module docstring); an existing one is resumed.
-    units_per_layer : int
-        Channels per layer, drawn at random (seeded) unless ``channels`` is given.
-    channels : dict layer -> channels, or None
-        Explicit channels for some or all layers.
-    generator : str
-        Zoo generator.
-    optimizer : str
-        ``landscape.optim`` name; ``optimizer_settings`` go to :func:`landscape.optim.make`.
-    budget : int
-        Evaluations per evolution.
-    grid, axes : str
-        Map grid and axes (see :func:`landscape.maps.map_from_run`).
-    signature_params : dict or None
-        For :class:`TopologySignature` (``levels``, ``threshold``, ``connectivity``,
-        ``nan_policy``; default ``nan_policy="harmonic"``).
-    morse_sigma : float
-        Smoothing (pixels) before the critical point count.
-    seed : int
-        Seeds channel choice and every evolution (unit k gets ``seed + k``).
-    device : str or None
-        Where the networks run (default CPU).
-    progress : bool
-        A progress bar over units.
-
-    Returns
-    -------
-    SurveyResult (already saved to ``out``)
-    """
-    import torch
-    from tqdm.auto import tqdm
-
-    from landscape import optim, zoo
-    from landscape.maps import TuningMap, map_from_run
-    from landscape.runs import Run, evolve
-    from landscape.units import CNNUnit
-    from landscape.units import layers as layer_names
-
-    if not isinstance(units_per_layer, int) or units_per_layer < 1:
-        raise ValueError(f"units_per_layer must be a positive integer, got {units_per_layer!r}")
-    out = Path(out)
-    layers = list(layers) if layers is not None else default_layers(model)
-    if not layers:
-        raise ValueError("layers is empty: give at least one layer")
-    net = zoo.load(model, device=device)
-    valid = layer_names(net)
-    bad = [ly for ly in layers if ly not in valid]
-    if bad:
-        raise ValueError(f"unknown layers {bad} for {model!r}; valid layers: {', '.join(valid)}")
-    gen = zoo.load(generator, device=device)
-    rng = np.random.default_rng(seed)
-    plan: list[tuple[int, str, int]] = []
-    for d, layer in enumerate(layers):
-        n_ch = CNNUnit(net, layer, 0).n_channels
-        if channels and layer in channels:
-            chosen = [int(c) for c in channels[layer]]
-        else:
-            chosen = sorted(rng.choice(n_ch, size=min(units_per_layer, n_ch), replace=False).tolist())
-        plan += [(d, layer, c) for c in chosen]
-    (out).mkdir(parents=True, exist_ok=True)
-    (out / "survey.json").write_text(json.dumps({
-        "schema": "landscape.topology.survey", "version": 1, "model": model, "layers": layers,
-        "generator": generator, "optimizer": optimizer, "optimizer_settings": optimizer_settings or {},
-        "budget": budget, "grid": grid, "axes": axes, "signature_params": signature_params or {},
-        "morse_sigma": morse_sigma, "seed": seed, "units": [[ly, c] for _, ly, c in plan]}, indent=2, default=str))
-    rows = []
-    for k, (d, layer, ch) in enumerate(tqdm(plan, desc=f"survey {model}", disable=not progress)):
-        udir = out / layer / f"ch{ch:04d}"
-        done = udir / "topology" / "unit.json"
-        if done.is_file():
-            row = json.loads(done.read_text())
-            row = {key: (float("nan") if v is None and key != "notes" else v) for key, v in row.items()}
-            best = Run.load(udir / "run").best_score
-        else:
-            unit = CNNUnit(net, layer, ch, position="center")
-            run_dir = udir / "run"
-            meta = run_dir / "meta.json"
-            if meta.is_file() and json.loads(meta.read_text()).get("status") == "complete":
-                run = Run.load(run_dir)
-            else:
-                opt = optim.make(optimizer, gen.dim, seed=seed + k, device=device or "cpu",
-                                 **(optimizer_settings or {}))
-                run = evolve(gen, unit, opt, budget, run_dir, seed=seed + k, resume=meta.is_file(),
-                             progress=False)
-            map_path = udir / "map"
-            if (udir / "map.json").is_file():
-                tmap = TuningMap.load(map_path)
-            else:
-                with torch.no_grad():
-                    tmap = map_from_run(run, gen, unit, axes=axes, grid=grid, seed=seed + k, progress=False)
-                tmap.save(map_path)
-            row = _analyse_unit(tmap, udir / "topology", signature_params or {}, morse_sigma)
-            best = run.best_score
-        rows.append({"layer": layer, "depth": d, "channel": ch, "best_score": float(best), **row})
-    result = SurveyResult(rows, layers, out)
-    result.save()
-    return result
 
 
 def _survey_png(res: SurveyResult, panel: int = 230) -> Any:

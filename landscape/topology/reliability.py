@@ -291,14 +291,14 @@ class SignatureReliability(Estimator):
     def to_dict(self) -> dict[str, Any]:
         """JSON-able record: per component the estimate, interval, null interval and verdict."""
         check_is_fitted(self, hint="fit(data)")
-        from landscape.topology.signature import _jsonable
+        from landscape.io import jsonable
 
         return {"schema": "landscape.topology.reliability", "version": 1,
                 "params": {"n_boot": self.n_boot, "n_null": self.n_null, "null": self.null,
                            "resample": self.resample_, "ci": self.ci, "seed": self.seed},
-                "components": {k: {"estimate": _jsonable(self.estimate_[k]),
-                                   "interval": _jsonable(self.interval_[i]),
-                                   "null_interval": _jsonable(self.null_interval_[i]),
+                "components": {k: {"estimate": jsonable(self.estimate_[k]),
+                                   "interval": jsonable(self.interval_[i]),
+                                   "null_interval": jsonable(self.null_interval_[i]),
                                    "reliable": self.reliable_[k]}
                                for i, k in enumerate(self.components_)}}
 

@@ -37,13 +37,13 @@ Saved files (:meth:`TopologySignature.save`):
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from landscape.estimator import Estimator, check_is_fitted
+from landscape.io import jsonable, write_json
 from landscape.topology.contours import (CONVENTIONS, ContourSignature, count_level_sets, level_values,
                                          reference_level_set_counts)
 from landscape.topology.domain import Field, as_field, smooth_field
@@ -142,15 +142,15 @@ class TopologySignature(Estimator):
         """JSON-able record (the ``signature.json`` schema)."""
         check_is_fitted(self, hint="fit(data)")
         return {"schema": "landscape.topology.signature", "version": 1,
-                "params": {"levels": _jsonable(self.levels), "connectivity": self.connectivity,
+                "params": {"levels": jsonable(self.levels), "connectivity": self.connectivity,
                            "threshold": self.threshold, "sigma": self.sigma,
                            "nan_policy": self.nan_policy, "contour_convention": self.contour_convention},
                 "domain": self.field_.domain.describe(), "range": list(self.range_),
                 "filled_pixels": int(self.field_.filled.sum()) if self.field_.filled is not None else 0,
-                "summary": {k: _jsonable(v) for k, v in self.summary_.items()},
-                "isolation_level_of_max": _jsonable(self.contours_.isolation_level_of_max_),
-                "peak_prominences": _jsonable(self.persistence_.prominences_),
-                "levels": {k: _jsonable(v) for k, v in self.table().items()}}
+                "summary": {k: jsonable(v) for k, v in self.summary_.items()},
+                "isolation_level_of_max": jsonable(self.contours_.isolation_level_of_max_),
+                "peak_prominences": jsonable(self.persistence_.prominences_),
+                "levels": {k: jsonable(v) for k, v in self.table().items()}}
 
     def save(self, out: str | Path) -> dict[str, Path]:
         """Write ``signature.json`` and ``diagrams.npz`` into the folder ``out``."""
@@ -158,7 +158,7 @@ class TopologySignature(Estimator):
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         paths = {"signature": out / "signature.json", "diagrams": out / "diagrams.npz"}
-        paths["signature"].write_text(json.dumps(self.to_dict(), indent=2))
+        write_json(paths["signature"], self.to_dict())
         np.savez(paths["diagrams"], h0=self.diagrams_[0], h1=self.diagrams_[1], h2=self.diagrams_[2],
                  values=self.field_.values)
         return paths
@@ -189,16 +189,3 @@ class TopologySignature(Estimator):
 def signature(data: Any, **params: Any) -> dict[str, float]:
     """Scalar signature components of one map (``TopologySignature(**params).fit(data).summary_``)."""
     return TopologySignature(**params).fit(data).summary_
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, np.ndarray):
-        return [_jsonable(v) for v in x.tolist()]
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
-        return x if np.isfinite(x) else None if np.isnan(x) else ("inf" if x > 0 else "-inf")
-    return x

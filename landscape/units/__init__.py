@@ -9,8 +9,9 @@ from .base import Unit, UnitCombination, check_images
 from .cnn import CNNUnit, layers
 from .model_neurons import (CenterSurroundUnit, CodeTemplateUnit, ColorOpponentUnit, GaborEnergyUnit, LuminanceUnit,
                             TemplateUnit)
-from .noise import GaussianNoise, PoissonNoise, calibrated_poisson, parse_noise
+from .noise import GaussianNoise, PoissonNoise, calibrated_poisson
+from .spec import build_unit, parse_noise, unit_from_description
 
 __all__ = ["Unit", "UnitCombination", "CNNUnit", "layers", "PoissonNoise", "GaussianNoise", "calibrated_poisson",
-           "parse_noise", "check_images", "GaborEnergyUnit", "TemplateUnit", "CodeTemplateUnit", "ColorOpponentUnit",
-           "LuminanceUnit", "CenterSurroundUnit"]
+           "parse_noise", "check_images", "build_unit", "unit_from_description", "GaborEnergyUnit", "TemplateUnit",
+           "CodeTemplateUnit", "ColorOpponentUnit", "LuminanceUnit", "CenterSurroundUnit"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from ..io import read_json
 from .images import image_strip, png_bytes
 
 #: widgets are redrawn at most this often (a GPU run makes hundreds of generations a second)
@@ -141,7 +141,7 @@ class EvolutionDashboard:
         meta = self.out / "meta.json"
         if not meta.exists():
             return False
-        m = json.loads(meta.read_text())
+        m = read_json(meta)
         return m.get("status") == "complete" and int(m.get("budget", 0)) >= self.budget
 
     def _say_complete(self) -> None:

@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import base64
-import io
 
 import numpy as np
 import torch
 
+from ..io import image_to_uint8, png_bytes
 
-def to_uint8(image: torch.Tensor | np.ndarray) -> np.ndarray:
-    """(3, H, W) tensor/array in [0, 1] -> (H, W, 3) uint8."""
-    x = image.detach().float().cpu().numpy() if torch.is_tensor(image) else np.asarray(image, dtype=np.float32)
-    if x.ndim != 3 or x.shape[0] != 3:
-        raise ValueError(f"image must have shape (3, H, W), got {x.shape}")
-    return (np.clip(x, 0, 1).transpose(1, 2, 0) * 255).round().astype(np.uint8)
+__all__ = ["to_uint8", "png_bytes", "image_strip", "data_uri"]
 
-
-def png_bytes(image: torch.Tensor | np.ndarray, scale: int = 1) -> bytes:
-    """PNG encoding of one image (3, H, W) in [0, 1], enlarged ``scale`` times (nearest)."""
-    from PIL import Image
-
-    im = Image.fromarray(to_uint8(image))
-    if scale > 1:
-        im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
-    buf = io.BytesIO()
-    im.save(buf, format="PNG")
-    return buf.getvalue()
+#: one image as (H, W, 3) uint8 / as PNG bytes: the toolkit's one converter (landscape.io)
+to_uint8 = image_to_uint8
 
 
 def image_strip(images: torch.Tensor, pad: int = 2) -> torch.Tensor:

@@ -51,8 +51,11 @@ def test_noisy_unit_gives_intervals_that_cover_the_truth():
     assert hi > lo  # noise gives a real interval
     assert lo - 1.0 <= 100.0 <= hi + 1.0
     assert hi - lo < 15.0
-    # the same unit without noise has no measurement uncertainty
-    clean = OrientationTuning(size=32, orientations=12, frequencies=[2.0, 4.0, 8.0], reps=6).fit(noisy.unit)
+    # the same unit without noise has no measurement uncertainty: it is measured once, and asking it
+    # for repetitions is an error (landscape.units.measure's one rule: they would all be identical)
+    with pytest.raises(ValueError, match="noise-free unit"):
+        OrientationTuning(size=32, orientations=12, frequencies=[2.0, 4.0, 8.0], reps=6).fit(noisy.unit)
+    clean = OrientationTuning(size=32, orientations=12, frequencies=[2.0, 4.0, 8.0]).fit(noisy.unit)
     assert clean.responses_.shape[0] == 1
     assert clean.preferred_orientation_ci_[0] == clean.preferred_orientation_ci_[1]
 

@@ -15,7 +15,7 @@ from landscape.generators import Generator
 from landscape.live.folder import RESPONSES, STIMULI, pending_blocks, read_manifest
 from landscape.live.protocol import block_name
 from landscape.live.simrig import decode_png
-from landscape.runs import atomic_write_bytes
+from landscape.io import atomic_write_bytes
 from landscape.units.base import Unit
 
 # arrays that legitimately differ between two runs of the same experiment (timings)

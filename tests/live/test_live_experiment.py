@@ -198,7 +198,7 @@ def test_in_place_writer_is_not_read_half_written(tmp_path):
 
 @pytest.mark.parametrize("where", ["generation", "stimulus"])
 def test_disk_full_keeps_data_and_resumes_exactly(tmp_path, monkeypatch, uninterrupted, where):
-    import landscape.live.experiment as experiment
+    import landscape.record as experiment
     import landscape.live.folder as folder
 
     calls = {"n": 0}

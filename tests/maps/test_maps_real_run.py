@@ -11,7 +11,8 @@ import torch
 
 from landscape import optim, zoo
 from landscape.cli import main
-from landscape.maps import TuningMap, load_run_models, map_from_run
+from landscape.maps import TuningMap, map_from_run
+from landscape.pipeline import load_run_models
 from landscape.runs import evolve
 from landscape.units import CNNUnit
 

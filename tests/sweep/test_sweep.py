@@ -175,7 +175,7 @@ def test_rerun_resumes_a_partial_run(serial, tmp_path):
     import torch
 
     from landscape import optim, zoo
-    from landscape.commands.evolve import build_unit
+    from landscape.units.spec import build_unit
     from landscape.runs import evolve
 
     # two tasks of SPEC (same configs, so the same keys and results)

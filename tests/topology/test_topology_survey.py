@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from landscape.topology import SUMMARY_KEYS, survey
+from landscape.pipeline import survey
+from landscape.topology import SUMMARY_KEYS
 from landscape.topology.hierarchy import default_layers
 
 

@@ -1,0 +1,217 @@
+"""The one way a unit is measured: batches, repetitions, noise.
+
+Every caller that shows images to a unit — the evolution loop, tuning maps, the parametric
+stimuli of ``landscape.characterise`` — goes through :func:`measure_images` (or
+:func:`measure_codes`, which renders codes first).
+
+Rules
+-----
+* **Noise.** A unit is *noisy* when its ``noisy`` attribute is true. A noise wrapper with an
+  ``observe(clean)`` method (:mod:`landscape.units.noise`) is measured with **one** clean
+  forward pass per image and one noise draw per repetition; any other unit is called once per
+  repetition. A noisy unit's clean response is ``unit.clean(images)``; a noise-free unit's
+  observed response is already clean.
+* **Repetitions** (:func:`resolve_reps`). ``reps=None`` takes 1 for a noise-free unit and the
+  caller's noisy default for a noisy one: :data:`NOISY_REPS` names them all (tuning maps 5,
+  parametric stimuli 8, evolution 1 — a noise model's own ``reps`` averages presentations
+  inside one observation). An explicit ``reps > 1`` for a noise-free unit **raises**: every
+  repetition would be identical, so asking for them is a mistake (wrap the unit in a noise
+  model, or pass ``reps=None``/1).
+* **Batches.** Images go to the unit ``batch_size`` at a time (all at once when None); the
+  scores of each call must have one value per image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+#: repetitions per image of a noisy unit when a caller passes ``reps=None``, by caller
+NOISY_REPS = {"evolution": 1, "maps": 5, "stimuli": 8}
+
+
+def unit_device(unit: Any, device: str | torch.device | None = None) -> torch.device:
+    """Where to make images for ``unit``: ``device`` if given, else the unit's own device, else CPU."""
+    if device is not None:
+        return torch.device(device)
+    dev = getattr(unit, "device", None)
+    return torch.device(dev) if dev is not None else torch.device("cpu")
+
+
+def is_noisy(unit: Any) -> bool:
+    """Whether ``unit`` adds measurement noise (its ``noisy`` attribute)."""
+    return bool(getattr(unit, "noisy", False))
+
+
+def resolve_reps(unit: Any, reps: int | None, noisy_default: int) -> int:
+    """Repetitions to take of each image (the rule in the module docstring).
+
+    Parameters
+    ----------
+    unit : the unit to be measured
+    reps : int or None
+        What the caller asked for; None for the default.
+    noisy_default : int
+        The caller's default for a noisy unit (one of :data:`NOISY_REPS`).
+    """
+    noisy = is_noisy(unit)
+    if reps is None:
+        return int(noisy_default) if noisy else 1
+    if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 1:
+        raise ValueError(f"reps must be a positive integer or None, got {reps!r}")
+    if reps > 1 and not noisy:
+        raise ValueError(f"reps={reps} asked of a noise-free unit ({unit!r}): every repetition would be "
+                         "identical; use reps=None or 1, or wrap the unit in a noise model (PoissonNoise, "
+                         "GaussianNoise)")
+    return int(reps)
+
+
+@dataclass
+class Measurement:
+    """Responses to ``N`` images.
+
+    Attributes
+    ----------
+    trials : (reps, N) float64 array
+        Every observed response (one row for a single repetition).
+    clean : (N,) float64 array or None
+        Noise-free responses of a noisy unit; None for a noise-free unit, whose observed
+        responses are already clean.
+    noisy : bool
+        Whether the unit was noisy.
+    """
+
+    trials: np.ndarray
+    clean: np.ndarray | None
+    noisy: bool
+
+    @property
+    def mean(self) -> np.ndarray:
+        """(N,) mean observed response over repetitions."""
+        return self.trials.mean(axis=0)
+
+    @property
+    def sem(self) -> np.ndarray | None:
+        """(N,) standard error of the mean over repetitions, or None with fewer than two."""
+        if self.trials.shape[0] < 2:
+            return None
+        return self.trials.std(axis=0, ddof=1) / np.sqrt(self.trials.shape[0])
+
+    @property
+    def clean_or_observed(self) -> np.ndarray:
+        """(N,) the clean responses, or the observed mean of a noise-free unit."""
+        return self.clean if self.clean is not None else self.mean
+
+
+def _scores(out: Any, n: int) -> np.ndarray:
+    s = out.detach().to("cpu", torch.float64).numpy() if torch.is_tensor(out) else np.asarray(out, np.float64)
+    if s.size != n or s.ndim > 1 and s.shape != (n, 1):
+        raise ValueError(f"the unit returned scores of shape {s.shape} for {n} images; expected ({n},)")
+    return s.reshape(n)
+
+
+@torch.no_grad()
+def measure_images(unit: Callable[[torch.Tensor], Any], images: torch.Tensor, reps: int = 1,
+                   batch_size: int | None = None, clean_only: bool = False, progress: bool = False,
+                   desc: str = "stimuli") -> Measurement:
+    """Show ``images`` to ``unit`` ``reps`` times each.
+
+    Parameters
+    ----------
+    unit : Unit or callable
+        Images ``(B, 3, H, W)`` to scores ``(B,)``; a live rig can stand here.
+    images : (N, 3, H, W) tensor in [0, 1]
+    reps : int
+        Repetitions (already resolved: see :func:`resolve_reps`).
+    batch_size : int or None
+        Images per call of the unit; None sends them all at once.
+    clean_only : bool
+        Measure the noise-free response only (``unit.clean`` of a noisy unit; no noise is drawn,
+        so the unit's random state is untouched); the result is then noise-free, with one trial.
+    progress : bool
+        Show a tqdm bar over images.
+
+    Returns
+    -------
+    Measurement
+    """
+    if not torch.is_tensor(images) or images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"images must be a tensor of shape (N, 3, H, W), got "
+                         f"{tuple(images.shape) if hasattr(images, 'shape') else type(images).__name__}")
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
+    if clean_only:
+        unit, reps = (unit.clean if is_noisy(unit) else unit), 1
+    n = images.shape[0]
+    bs = n if batch_size is None else int(batch_size)
+    noisy = is_noisy(unit)
+    trials = np.empty((reps, n))
+    clean = np.empty(n) if noisy else None
+    starts = range(0, n, max(bs, 1))
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc=desc, unit="batch")
+    for start in starts:
+        batch = images[start:start + bs]
+        stop = start + batch.shape[0]
+        if noisy and hasattr(unit, "observe"):
+            # noise wrappers draw noise around one clean pass: no repeated forward passes
+            a = unit.clean(batch)
+            clean[start:stop] = _scores(a, stop - start)
+            for r in range(reps):
+                trials[r, start:stop] = _scores(unit.observe(a), stop - start)
+        else:
+            for r in range(reps):
+                trials[r, start:stop] = _scores(unit(batch), stop - start)
+            if noisy:
+                clean[start:stop] = _scores(unit.clean(batch), stop - start)
+    return Measurement(trials=trials, clean=clean, noisy=noisy)
+
+
+@torch.no_grad()
+def measure_codes(generator: Any, unit: Callable[[torch.Tensor], Any], codes: Any, *, reps: int = 1,
+                  batch_size: int | None = None, progress: bool = False, desc: str = "measuring",
+                  clean_only: bool = False) -> Measurement:
+    """Render ``codes`` in chunks and measure them (each chunk rendered once, shown ``reps`` times).
+
+    Parameters
+    ----------
+    generator : landscape.generators.Generator
+        Images are rendered on its device; the unit follows the images.
+    unit : Unit or callable
+    codes : (N, d) array or tensor
+    reps : int
+        Repetitions (already resolved: see :func:`resolve_reps`).
+    batch_size : int or None
+        Images per forward pass; defaults to the generator's ``max_batch`` (64 without one).
+    progress : bool
+        Show a tqdm bar over images.
+    clean_only : bool
+        Noise-free responses only (see :func:`measure_images`).
+
+    Returns
+    -------
+    Measurement
+    """
+    from tqdm.auto import tqdm
+
+    codes_t = torch.as_tensor(codes.detach() if torch.is_tensor(codes) else np.asarray(codes), dtype=torch.float32)
+    if codes_t.ndim != 2 or codes_t.shape[0] == 0:
+        raise ValueError(f"codes must be a non-empty (N, d) array, got shape {tuple(codes_t.shape)}")
+    codes_t = codes_t.to(generator.device)
+    bs = int(batch_size or getattr(generator, "max_batch", 64))
+    if bs < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    parts = []
+    with tqdm(total=codes_t.shape[0], desc=desc, unit="img", disable=not progress, leave=False) as bar:
+        for start in range(0, codes_t.shape[0], bs):
+            images = generator(codes_t[start:start + bs])
+            parts.append(measure_images(unit, images, reps=reps, clean_only=clean_only))
+            bar.update(images.shape[0])
+    noisy = parts[0].noisy
+    return Measurement(trials=np.concatenate([p.trials for p in parts], axis=1),
+                       clean=np.concatenate([p.clean for p in parts]) if noisy else None, noisy=noisy)
