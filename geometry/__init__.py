@@ -12,7 +12,7 @@ weights     the published weight files' sha256 digests, checked on every load
 hessian     hessian(G, z, distance, method="full" | "lanczos" | "fd"), MetricHVP, hessians
 spectrum    anisotropy statistics (dimensions holding 99% of the eigenvalue sum, effective rank)
 homogeneity how alike the metric is across positions; the averaged Hessian and its eigenbasis
-axes        image strips along eigenvectors (linear and spherical walks)
+axis_walks  image strips along eigenvectors (linear and spherical walks)
 control     the weight-shuffled control generator
 inversion   GAN inversion (image -> code), optionally in a handed eigenbasis
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 # Importing a submodule binds its name here, so `geometry.hessian` is the module; its function
 # of the same name is `geometry.hessian.hessian`.
-from geometry.axes import axis_strips, axis_walk
+from geometry.axis_walks import axis_strips, axis_walk
 from geometry.control import shuffled_control
 from geometry.distances import LPIPS, PixelMSE
 from geometry.hessian import HessianResult, HessianStack, MetricHVP, hessians

@@ -7,7 +7,7 @@ import torch
 
 from landscape.characterise.base import Analysis, check_common, standard_error
 from landscape.characterise.classify import crossing_class, excursion_signs
-from landscape.characterise.fits import circular_summary
+from landscape.characterise.tuning_fits import circular_summary
 from landscape.characterise.resampling import bootstrap_means, percentile_ci
 from landscape.stimuli import ParamTable, hue_fields, uniform
 

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from landscape.characterise.base import Analysis, check_common
-from landscape.characterise.fits import circular_summary, fit_log_gaussian, fit_naka_rushton, fit_von_mises
+from landscape.characterise.tuning_fits import circular_summary, fit_log_gaussian, fit_naka_rushton, fit_von_mises
 from landscape.characterise.resampling import bootstrap_means, percentile_ci
 from landscape.stimuli import ParamTable, gratings
 from landscape.stimuli.colors import ColorLike
@@ -123,7 +123,7 @@ class OrientationTuning(_GratingGrid):
         Grid point of the largest pooled response.
     curve_ : (n_orientations,) array
         Pooled responses at ``peak_frequency_``.
-    fit_ : :class:`landscape.characterise.fits.VonMisesFit`
+    fit_ : :class:`landscape.characterise.tuning_fits.VonMisesFit`
     preferred_orientation_ : float
         Degrees in [0, 180) (from the fit; the grid peak when the fit fails).
     circular_variance_ : float
@@ -192,7 +192,7 @@ class FrequencyTuning(_GratingGrid):
         As in :class:`OrientationTuning`.
     curve_ : (n_frequencies,) array
         Pooled responses at ``peak_orientation_``.
-    fit_ : :class:`landscape.characterise.fits.LogGaussianFit`
+    fit_ : :class:`landscape.characterise.tuning_fits.LogGaussianFit`
     preferred_frequency_ : float
         Cycles per image (from the fit, within the sampled range; the grid peak when the fit
         fails).
@@ -260,7 +260,7 @@ class ContrastResponse(Analysis):
     responses_ : (reps, n, n_phases) array
     curve_ : (n,) array, phase-pooled means
     baseline_ : float
-    fit_ : :class:`landscape.characterise.fits.NakaRushtonFit`
+    fit_ : :class:`landscape.characterise.tuning_fits.NakaRushtonFit`
         Fitted with the baseline free.
     c50_, exponent_, rmax_ : float
     c50_ci_, exponent_ci_, rmax_ci_ : (2,) arrays

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from landscape.characterise.base import Analysis, check_common
-from landscape.characterise.fits import suppression_index
+from landscape.characterise.tuning_fits import suppression_index
 from landscape.characterise.resampling import bootstrap_means, percentile_ci
 from landscape.stimuli import MAX_RADIUS, ParamTable, discs, grating_patches
 from landscape.stimuli.colors import ColorLike
@@ -63,7 +63,7 @@ class SizeTuning(Analysis):
         Radius of the peak response.
     suppression_index_ : float
         ``(R_peak - R_largest) / (R_peak - baseline)``; see
-        :func:`landscape.characterise.fits.suppression_index`.
+        :func:`landscape.characterise.tuning_fits.suppression_index`.
     suppression_index_ci_ : (2,) array
     """
 

@@ -9,8 +9,8 @@ import torch
 
 from landscape.stimuli._render import color_list, composite, rgb_columns
 from landscape.stimuli.colors import ColorLike, isoluminant_colors
-from landscape.stimuli.geometry import MAX_RADIUS, as_levels, check_range, check_size, image_coords, soft_step
-from landscape.stimuli.table import ParamTable
+from landscape.stimuli.coordinates import MAX_RADIUS, as_levels, check_range, check_size, image_coords, soft_step
+from landscape.stimuli.param_table import ParamTable
 
 
 def uniform(size: int, colors: ColorLike | Sequence[ColorLike] = "grey",

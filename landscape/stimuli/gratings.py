@@ -9,9 +9,9 @@ import torch
 
 from landscape.stimuli._render import as_tensor, color_list
 from landscape.stimuli.colors import ColorLike
-from landscape.stimuli.geometry import (as_levels, carrier_phase, check_frequencies, check_positions, check_range,
+from landscape.stimuli.coordinates import (as_levels, carrier_phase, check_frequencies, check_positions, check_range,
                                         check_size, expand_positions, image_coords)
-from landscape.stimuli.table import ParamTable, product_table
+from landscape.stimuli.param_table import ParamTable, product_table
 
 WAVEFORMS = ("sine", "square")
 
@@ -182,7 +182,7 @@ def grating_patches(size: int, radii, orientations=0.0, frequencies=4.0, phases=
     params : ParamTable
         Grid axes ``radius, orientation, frequency, phase, contrast``; columns ``x, y``.
     """
-    from landscape.stimuli.geometry import MAX_RADIUS, soft_step
+    from landscape.stimuli.coordinates import MAX_RADIUS, soft_step
 
     size = check_size(size)
     rad = as_levels("radii", radii)

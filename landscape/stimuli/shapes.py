@@ -10,9 +10,9 @@ import torch
 
 from landscape.stimuli._render import as_tensor, color_list, composite, rgb_columns
 from landscape.stimuli.colors import ColorLike, parse_color
-from landscape.stimuli.geometry import (MAX_RADIUS, as_levels, check_positions, check_range, check_size,
+from landscape.stimuli.coordinates import (MAX_RADIUS, as_levels, check_positions, check_range, check_size,
                                         expand_positions, image_coords, soft_step)
-from landscape.stimuli.table import ParamTable
+from landscape.stimuli.param_table import ParamTable
 
 _RADIUS_WHY = (f" of the image side: a disc of radius {MAX_RADIUS:.4f} centred in the image already "
                "covers it, so a larger one is larger than the image")

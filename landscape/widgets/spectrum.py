@@ -116,7 +116,7 @@ class SpectrumViewer:
         """Select eigenvector ``i``: mark it and render the strip of images along it."""
         if not 0 <= i < self.eigvals.size:
             raise ValueError(f"eigenvector index {i} outside 0..{self.eigvals.size - 1}")
-        from geometry.axes import axis_walk
+        from geometry.axis_walks import axis_walk
 
         v = self.eigvecs[:, i]
         codes = axis_walk(torch.as_tensor(self.code), torch.as_tensor(v), self.steps)

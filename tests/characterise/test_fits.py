@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from landscape.characterise.fits import (circular_distance, circular_summary, fit_log_gaussian, fit_naka_rushton,
+from landscape.characterise.tuning_fits import (circular_distance, circular_summary, fit_log_gaussian, fit_naka_rushton,
                                          fit_von_mises, log_gaussian, naka_rushton, suppression_index, von_mises,
                                          von_mises_hwhh)
 

@@ -7,7 +7,7 @@ import pytest
 
 from landscape.characterise import (ColorTuning, ContrastResponse, FrequencyTuning, NotFittedError,
                                     OrientationTuning, SizeTuning)
-from landscape.characterise.fits import circular_distance
+from landscape.characterise.tuning_fits import circular_distance
 from landscape.stimuli import gratings
 from landscape.units import PoissonNoise
 from landscape.units.model_neurons import CenterSurroundUnit, ColorOpponentUnit, GaborEnergyUnit, LuminanceUnit

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from geometry.axes import axis_strips, axis_walk, save_strips, steps_for_distance
+from geometry.axis_walks import axis_strips, axis_walk, save_strips, steps_for_distance
 from geometry.control import shuffle_weights, shuffled_control
 from geometry.homogeneity import AverageHessian, Homogeneity
 from geometry.inversion import Inversion

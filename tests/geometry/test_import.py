@@ -16,7 +16,7 @@ def test_import_is_independent_and_light():
     # geometry imports torch (every module needs it), but no landscape, no figures, no sparse
     # eigensolvers and no CUDA context
     code = ("import sys, geometry; "
-            "from geometry import hessian, distances, trunks, spectrum, homogeneity, axes, control, inversion; "
+            "from geometry import hessian, distances, trunks, spectrum, homogeneity, axis_walks, control, inversion; "
             "from geometry import LPIPS, AverageHessian, Inversion, HessianResult; "
             "assert not [m for m in sys.modules if m == 'landscape' or m.startswith('landscape.')]; "
             "assert 'plotly' not in sys.modules and 'scipy.sparse.linalg' not in sys.modules; "

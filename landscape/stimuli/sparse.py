@@ -9,8 +9,8 @@ import torch
 
 from landscape.stimuli._render import color_list, rgb_columns
 from landscape.stimuli.colors import ColorLike, parse_color
-from landscape.stimuli.geometry import check_size
-from landscape.stimuli.table import ParamTable
+from landscape.stimuli.coordinates import check_size
+from landscape.stimuli.param_table import ParamTable
 
 
 def sparse_noise(size: int, grid: int = 8, colors: ColorLike | Sequence[ColorLike] = ("white", "black"),
