@@ -144,24 +144,6 @@ class Homogeneity:
                  summary=np.array(json.dumps(self.summary_)))
         return path
 
-    def plot(self, path: str | Path | None = None, title: str = "Metric homogeneity") -> Any:
-        """Heatmaps of the log correlation and the entry correlation; HTML when ``path`` is given."""
-        import plotly.graph_objects as go
-        from plotly.subplots import make_subplots
-
-        fig = make_subplots(rows=1, cols=2, subplot_titles=(
-            f"corr(log v_i'H_j v_i, log lambda_j), mean {self.summary_['corr_log']['mean']:.3f}",
-            f"corr of entries H_i, H_j, mean {self.summary_['entry_corr']['mean']:.3f}"))
-        fig.add_trace(go.Heatmap(z=self.corr_log_, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
-                                 showscale=False), row=1, col=1)
-        fig.add_trace(go.Heatmap(z=self.entry_corr_, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True),
-                      row=1, col=2)
-        fig.update_layout(title=title)
-        if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            fig.write_html(str(path), include_plotlyjs=True)
-        return fig
-
     def __repr__(self) -> str:
         return f"Homogeneity(top={self.top}, subspace_k={self.subspace_k})"
 

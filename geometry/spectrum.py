@@ -123,40 +123,5 @@ class SpectrumStats:
         path.write_text(json.dumps(self.summary(), indent=2))
         return path
 
-    def plot(self, path: str | Path | None = None, title: str = "Metric spectrum", label: str = "spectrum",
-             fig: Any = None) -> Any:
-        """Plot the sorted spectrum (log scale, median with a 5-95% band) and its cumulative fraction.
-
-        Pass ``fig`` from an earlier call to overlay another spectrum (e.g. the shuffled control).
-        Writes standalone HTML (plotly embedded, no CDN) when ``path`` is given.
-
-        Returns
-        -------
-        plotly.graph_objects.Figure
-        """
-        import plotly.graph_objects as go
-        from plotly.subplots import make_subplots
-
-        if fig is None:
-            fig = make_subplots(rows=1, cols=2, subplot_titles=("eigenvalue (log scale)",
-                                                                "fraction of eigenvalue sum"))
-        x = np.arange(1, self.dim_ + 1)
-        floor = max(self.spectrum_median_[self.spectrum_median_ > 0].min(initial=1e-30) * 1e-3, 1e-30)
-        fig.add_trace(go.Scatter(x=np.r_[x, x[::-1]], y=np.r_[np.maximum(self.spectrum_high_, floor),
-                                                              np.maximum(self.spectrum_low_, floor)[::-1]],
-                                 fill="toself", opacity=0.25, line=dict(width=0), name=f"{label} 5-95%",
-                                 showlegend=False), row=1, col=1)
-        fig.add_trace(go.Scatter(x=x, y=np.maximum(self.spectrum_median_, floor), name=f"{label} median"),
-                      row=1, col=1)
-        cum = np.cumsum(self.spectrum_mean_) / max(self.spectrum_mean_.sum(), 1e-300)
-        fig.add_trace(go.Scatter(x=x, y=cum, name=f"{label} cumulative"), row=1, col=2)
-        fig.update_yaxes(type="log", row=1, col=1)
-        fig.update_xaxes(title_text="eigen-dimension (sorted)")
-        fig.update_layout(title=title)
-        if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            fig.write_html(str(path), include_plotlyjs=True)
-        return fig
-
     def __repr__(self) -> str:
         return f"SpectrumStats(fractions={self.fractions})"

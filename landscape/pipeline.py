@@ -253,6 +253,7 @@ def survey(model: str = "resnet20-cifar10", layers: Sequence[str] | None = None,
     from tqdm.auto import tqdm
 
     from . import optim, zoo
+    from .plots import SurveyDisplay
     from .topology.hierarchy import SurveyResult, analyse_unit, default_layers
     from .units import CNNUnit
     from .units import layers as layer_names
@@ -302,4 +303,5 @@ def survey(model: str = "resnet20-cifar10", layers: Sequence[str] | None = None,
         rows.append({"layer": layer, "depth": d, "channel": ch, "best_score": float(best), **row})
     result = SurveyResult(rows, layers, out)
     result.save()
+    SurveyDisplay(result).write()  # survey.png and survey.html
     return result

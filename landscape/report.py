@@ -1,5 +1,7 @@
 """One standalone HTML page per run: score curve, best images, tuning maps and their topology.
 
+This module assembles the page; its figures are :mod:`landscape.plots` displays.
+
 The page embeds plotly's JavaScript and every image (base64 PNG), so it opens offline and can be
 mailed around. Maps are found in the run folder (``maps/*.npz`` or ``*.npz`` written by
 ``landscape map``) or passed explicitly.
@@ -83,54 +85,6 @@ def _gallery(run: Any, n: int = 10) -> list[tuple[int, str, str]]:
     return out
 
 
-def _map_figure(tm: Any, name: str) -> Any:
-    """A plane map as a heatmap with contours; a sphere map as a 3-D surface."""
-    import plotly.graph_objects as go
-
-    from .widgets.map_viewer import sphere_xyz
-
-    title = f"tuning map {name} ({tm.kind}, {tm.shape[0]}x{tm.shape[1]})"
-    if tm.kind == "plane":
-        fig = go.Figure(go.Heatmap(z=tm.values, x=tm.coords["a"], y=tm.coords["b"], colorscale="Viridis",
-                                   colorbar=dict(title=dict(text="response"))))
-        fig.add_trace(go.Contour(z=tm.values, x=tm.coords["a"], y=tm.coords["b"], showscale=False,
-                                 contours=dict(coloring="none"), line=dict(color="white")))
-        fig.update_layout(xaxis_title="a (axis 1)", yaxis_title="b (axis 2)")
-    else:
-        X, Y, Z = sphere_xyz(tm.coords["theta_deg"], tm.coords["phi_deg"])
-        gap = ~np.isfinite(tm.values)  # a surface is drawn wherever it has x/y/z: leave holes where no value
-        X, Y, Z = (np.where(gap, np.nan, a) for a in (X, Y, Z))
-        fig = go.Figure(go.Surface(x=X, y=Y, z=Z, surfacecolor=tm.values, colorscale="Viridis",
-                                   colorbar=dict(title=dict(text="response")),
-                                   hovertemplate="response %{surfacecolor:.4g}<extra></extra>"))
-        fig.update_layout(scene=dict(xaxis_title="e1 (axis 1)", yaxis_title="e2 (axis 2)", zaxis_title="e3 (axis 3)",
-                                     aspectmode="cube"), margin=dict(l=0, r=0, t=40, b=0))
-    fig.update_layout(title=title, height=460, width=520)
-    return fig
-
-
-def _diagram_figure(sig: Any) -> Any:
-    """The persistence diagram of the map's super-level sets (static)."""
-    import plotly.graph_objects as go
-
-    lo, hi = sig.range_
-    fig = go.Figure()
-    for dim, colour, label in ((0, "royalblue", "H0 peaks"), (1, "darkorange", "H1 rings")):
-        d = np.asarray(sig.diagrams_.get(dim, np.zeros((0, 2))))
-        if not d.size:
-            continue
-        death = np.where(np.isfinite(d[:, 1]), d[:, 1], lo)
-        fig.add_trace(go.Scatter(x=death, y=d[:, 0], mode="markers", name=label,
-                                 marker=dict(color=colour, size=9,
-                                             symbol=np.where(np.isfinite(d[:, 1]), "circle", "triangle-up")),
-                                 hovertemplate="birth %{y:.4g}<br>death %{x:.4g}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", line=dict(color="grey", dash="dot"),
-                             showlegend=False, hoverinfo="skip"))
-    fig.update_layout(title="persistence diagram (super-level sets)", xaxis_title="death level",
-                      yaxis_title="birth level", height=380, width=420, legend=dict(orientation="h", y=-0.25))
-    return fig
-
-
 def build_report(run_dir: str | Path, maps: Sequence[str | Path] | None = None, out: str | Path | None = None,
                  title: str | None = None) -> Path:
     """Write the report of a run.
@@ -145,10 +99,10 @@ def build_report(run_dir: str | Path, maps: Sequence[str | Path] | None = None, 
     -------
     Path of the written HTML file.
     """
-    import plotly.graph_objects as go
     from plotly.offline import get_plotlyjs
 
     from .maps import TuningMap
+    from .plots import RunDisplay, SignatureDisplay, TuningMapDisplay
     from .runs import Run
     from .topology import TopologySignature
 
@@ -189,11 +143,7 @@ def build_report(run_dir: str | Path, maps: Sequence[str | Path] | None = None, 
     parts.append("<table>" + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
                                      for k, v in rows.items()) + "</table>")
 
-    fig = go.Figure([go.Scatter(y=run.best_per_generation(), name="best (observed)"),
-                     go.Scatter(y=run.mean_per_generation(), name="mean (observed)")])
-    if run.has_clean_scores and run.meta.get("unit", {}).get("noise"):
-        fig.add_trace(go.Scatter(y=run.best_clean_per_generation(), name="best (clean)", line=dict(dash="dot")))
-    fig.update_layout(title="score per generation", xaxis_title="generation", yaxis_title="score", height=380)
+    fig = RunDisplay(run).figure()
     parts.append("<h2>Scores</h2>" + fig.to_html(full_html=False, include_plotlyjs=False))
 
     gallery = _gallery(run)
@@ -214,8 +164,9 @@ def build_report(run_dir: str | Path, maps: Sequence[str | Path] | None = None, 
             rows_html.append(f"<tr><th>missing cells</th><td>{filled}</td><td class='why'>cells without a "
                              "measurement, filled by harmonic interpolation for the topology</td></tr>")
         parts.append(f"<h2>Tuning map {html.escape(p.name)}</h2><div class='row'>"
-                     + _map_figure(tm, p.name).to_html(full_html=False, include_plotlyjs=False)
-                     + _diagram_figure(sig).to_html(full_html=False, include_plotlyjs=False) + "</div>"
+                     + TuningMapDisplay(tm, name=p.name).figure().to_html(full_html=False, include_plotlyjs=False)
+                     + SignatureDisplay(sig).diagram_figure().to_html(full_html=False, include_plotlyjs=False)
+                     + "</div>"
                      + "<h3>Topology signature</h3><p class='why'>The map's super-level sets {f &ge; c} are "
                      "followed as the threshold c comes down from the maximum. In the diagram each point is a "
                      "feature: a peak (H0) or a ring (H1), born at one level and gone at a lower one; far from "

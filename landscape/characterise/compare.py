@@ -1,4 +1,7 @@
-"""Parametric vs natural vs evolved: one figure of a unit's best stimuli and their relative activations."""
+"""Parametric vs natural vs evolved: a unit's best stimulus of each kind and their relative activations.
+
+The figure of a comparison is :class:`landscape.plots.ComparisonDisplay`.
+"""
 
 from __future__ import annotations
 
@@ -39,7 +42,8 @@ class EvolutionComparison:
     unit : dict
         ``unit.describe()``.
     paths : dict name -> Path
-        Files written (``png``, ``html``, ``json``).
+        Files written (``json``; ``png`` and ``html`` once :class:`landscape.plots.ComparisonDisplay`
+        has written them).
     evolved_choice : {"optimized", "best-given"}
         How the evolved image was chosen (see ``relative``).
     natural_set : dict
@@ -55,6 +59,11 @@ class EvolutionComparison:
     paths: dict[str, Path] = field(default_factory=dict)
     evolved_choice: str = "best-given"
     natural_set: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, out: str | Path) -> Path:
+        """Write ``comparison.json`` (the numbers, and the paths of the files written so far) into ``out``."""
+        self.paths["json"] = Path(out) / "comparison.json"
+        return write_json(self.paths["json"], self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
         return {"activations": self.activations, "relative": self.relative, "best_index": self.best_index,
@@ -75,10 +84,9 @@ def _as_batch(name: str, images) -> torch.Tensor:
 
 
 def compare_with_evolution(unit, parametric, natural: torch.Tensor, evolved: Any,
-                           out: str | Path | None = None, title: str | None = None, use_clean: bool = True,
-                           batch_size: int = 512, panel_size: int = 192, generator: Any = None,
-                           natural_name: str | None = None) -> EvolutionComparison:
-    """Score a unit's best parametric stimulus, best natural image and evolved image, in one figure.
+                           out: str | Path | None = None, use_clean: bool = True, batch_size: int = 512,
+                           generator: Any = None, natural_name: str | None = None) -> EvolutionComparison:
+    """Score a unit's best parametric stimulus, best natural image and evolved image.
 
     Parameters
     ----------
@@ -93,14 +101,12 @@ def compare_with_evolution(unit, parametric, natural: torch.Tensor, evolved: Any
         generation's best by observed score. Or evolved image(s), of which the best by clean
         score is kept.
     out : folder or None
-        Where to write ``comparison.png`` (image panel), ``comparison.html`` (standalone plotly
-        figure) and ``comparison.json`` (the numbers).
-    title : str or None
+        Where to write ``comparison.json`` (the numbers). The picture and the interactive figure:
+        ``landscape.plots.ComparisonDisplay(result).write(out)`` (``comparison.png``,
+        ``comparison.html``).
     use_clean : bool
         Score with ``unit.clean`` when the unit has it (noise-free activations).
     batch_size : int
-    panel_size : int
-        Side of each image in the PNG panel, pixels.
     generator : Generator or None
         Renders the optimized image of a run.
     natural_name : str or None
@@ -150,21 +156,5 @@ def compare_with_evolution(unit, parametric, natural: torch.Tensor, evolved: Any
                                  unit.describe() if hasattr(unit, "describe") else {"type": type(unit).__name__},
                                  evolved_choice=choice, natural_set=natural_info)
     if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        from landscape.characterise.figures import comparison_figure, comparison_panel
-
-        title = title or _unit_title(result.unit)
-        result.paths["png"] = out / "comparison.png"
-        comparison_panel(result, title, panel_size).save(result.paths["png"])
-        result.paths["html"] = out / "comparison.html"
-        comparison_figure(result, title).write_html(result.paths["html"], include_plotlyjs=True, full_html=True)
-        result.paths["json"] = out / "comparison.json"
-        write_json(result.paths["json"], result.to_dict())
+        result.save(out)
     return result
-
-
-def _unit_title(d: dict) -> str:
-    skip = {"type", "noise", "target_code", "template_shape", "rgb_weights", "center_rgb_weights",
-            "surround_rgb_weights"}
-    return d.get("type", "unit") + " " + ", ".join(f"{k}={v}" for k, v in d.items() if k not in skip)

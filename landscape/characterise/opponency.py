@@ -69,6 +69,8 @@ class Opponency(Analysis):
     baseline_ : float
     hue_curves_ : (n_apertures, n_hues) array
     disc_curves_, annulus_curves_ : (n_colors, n_radii) arrays
+    radii_ : (n_radii,) array
+        Radii of the discs and annuli (fractions of the image side).
     scale_ : float
         Largest absolute excursion over every stimulus (including white and black fields).
     hue_classes_ : list of str, one per aperture
@@ -151,6 +153,7 @@ class Opponency(Analysis):
         self.hue_curves_ = res["hue_curves"][..., 0]
         self.disc_curves_ = res["disc_curves"][..., 0]
         self.annulus_curves_ = res["annulus_curves"][..., 0]
+        self.radii_ = self._radius_levels()
         self.hue_classes_ = [str(c) for c in res["hue_classes"][:, 0]]
         self.spatial_classes_ = {name: str(c) for name, c in zip(res["color_names"], res["spatial_classes"][:, 0])}
         self.color_class_ = str(res["color_class"][0])

@@ -135,32 +135,14 @@ class OpponencySurvey(Estimator):
             self.fractions_[layer] = {k: v / max(1, len(classes)) for k, v in counts.items()}
         return self
 
-    def figure(self):
-        """Stacked bars of the class fractions per layer (a plotly Figure)."""
-        import plotly.graph_objects as go
-
-        self._check()
-        palette = {"double-opponent": "#7b3294", "color-opponent": "#d7191c", "spatially-opponent": "#2c7bb6",
-                   "non-opponent": "#fdae61", "unresponsive": "#bababa"}
-        fig = go.Figure()
-        for k in CLASSES:
-            fig.add_bar(name=k, x=self.layers, y=[self.fractions_[layer][k] for layer in self.layers],
-                        marker_color=palette[k],
-                        customdata=[self.counts_[layer][k] for layer in self.layers],
-                        hovertemplate="%{x}<br>" + k + ": %{y:.1%} (%{customdata} channels)<extra></extra>")
-        fig.update_layout(barmode="stack", title=f"Opponency classes per layer: {self.model_name_}",
-                          yaxis=dict(title="fraction of channels", tickformat=".0%", range=[0, 1]),
-                          xaxis=dict(title="layer"), template="plotly_white")
-        return fig
-
     def write(self, out: str | Path) -> dict[str, Path]:
-        """Write ``survey.csv`` (one row per channel), ``fractions.csv`` (one row per layer),
-        ``survey.json`` (settings and fractions) and ``survey.html`` (standalone figure)."""
+        """Write ``survey.csv`` (one row per channel), ``fractions.csv`` (one row per layer) and
+        ``survey.json`` (settings and fractions). The figure (``survey.html``) is
+        :class:`landscape.plots.OpponencySurveyDisplay`'s."""
         self._check()
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        paths = {"channels": out / "survey.csv", "fractions": out / "fractions.csv", "json": out / "survey.json",
-                 "html": out / "survey.html"}
+        paths = {"channels": out / "survey.csv", "fractions": out / "fractions.csv", "json": out / "survey.json"}
         with paths["channels"].open("w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=list(self.table_[0]))
             w.writeheader()
@@ -176,7 +158,6 @@ class OpponencySurvey(Estimator):
                          "spatial_colors": list(self.spatial_colors), "radii": self.radii,
                          "rtol": self.rtol, "atol": self.atol, "z": self.z},
             "counts": self.counts_, "fractions": self.fractions_})
-        self.figure().write_html(paths["html"], include_plotlyjs=True, full_html=True)
         return paths
 
     def _check(self) -> None:

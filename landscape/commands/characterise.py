@@ -49,12 +49,14 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if args.channel is None:
         from ..characterise import OpponencySurvey
+        from ..plots import OpponencySurveyDisplay
 
         position = {"center": "center", "mean": None}.get(args.position)
         if position is None and args.position != "mean":
             position = tuple(int(v) for v in args.position.split(","))
         survey = OpponencySurvey(args.layer, size=size, position=position, device=device, progress=True).fit(model)
         paths = survey.write(out)
+        paths["html"] = OpponencySurveyDisplay(survey).write_html(out / "survey.html")
         for layer in survey.layers:
             fr = survey.fractions_[layer]
             print(f"{layer:24s} " + "  ".join(f"{k} {v:.0%}" for k, v in fr.items()))
@@ -67,10 +69,10 @@ def run(args: argparse.Namespace) -> int:
     summary, figures = characterise_unit(unit, size, args.reps, args.seed)
     if args.run:
         summary["comparison"] = _compare(unit, size, args, out, device)
-    from ..characterise.figures import write_report
+    from ..plots import write_figures_html
 
     write_json(out / "summary.json", {"unit": unit.describe(), **summary})
-    write_report(figures, out / "report.html", title=f"{args.model} {args.layer[0]} channel {args.channel}")
+    write_figures_html(figures, out / "report.html", title=f"{args.model} {args.layer[0]} channel {args.channel}")
     o, f, op = summary["orientation"], summary["frequency"], summary["opponency"]
     print(f"unit {unit.describe()}")
     print(f"orientation {o['preferred_orientation']:.1f} deg (CV {o['circular_variance']:.2f}), "
@@ -84,7 +86,7 @@ def characterise_unit(unit, size: int, reps: int | None = None, seed: int = 0) -
     """Run the standard battery on one unit; (summary dict, plotly figures)."""
     from ..characterise import (ColorTuning, ContrastResponse, FrequencyTuning, Opponency, OrientationTuning,
                                 SizeTuning, SparseNoiseRF)
-    from ..characterise.figures import tuning_figure
+    from ..plots import display
 
     ori = OrientationTuning(size=size, reps=reps, seed=seed).fit(unit)
     r = ori.responses_.reshape(ori.responses_.shape[0], -1)
@@ -98,12 +100,13 @@ def characterise_unit(unit, size: int, reps: int | None = None, seed: int = 0) -
     opp = Opponency(size=size, x=x, y=y, reps=reps).fit(unit)
     analyses = {"orientation": ori, "frequency": sf, "contrast": con, "size": siz, "color": col,
                 "receptive_field": rf, "opponency": opp}
-    return {k: a.summary() for k, a in analyses.items()}, [tuning_figure(a) for a in analyses.values()]
+    return {k: a.summary() for k, a in analyses.items()}, [display(a).figure() for a in analyses.values()]
 
 
 def _compare(unit, size, args, out, device) -> dict:
     from .. import zoo
     from ..characterise import compare_with_evolution
+    from ..plots import ComparisonDisplay
     from ..references import load_reference_set, resolve_reference_source
     from ..runs import Run
 
@@ -114,7 +117,9 @@ def _compare(unit, size, args, out, device) -> dict:
     generator = zoo.load(gen_name, device=device)
     refs = load_reference_set(resolve_reference_source(args.references, args.model), size=size)
     # the run's optimized image (XDream's: the last generation's best by observed score)
-    res = compare_with_evolution(unit, _grating_set(size), refs, run, generator=generator, out=out)
+    res = compare_with_evolution(unit, _grating_set(size), refs, run, generator=generator)
+    ComparisonDisplay(res).write(out)
+    res.save(out)
     return res.to_dict()
 
 

@@ -63,10 +63,11 @@ def run(args: argparse.Namespace) -> int:
 
     from landscape.commands.evolve import default_device
     from landscape.io import write_json
-    from landscape.maps import map_from_run, save_html, save_map_png
+    from landscape.maps import map_from_run
     from landscape.maps.grids import parse_grid
     from landscape.maps.tuning_map import map_paths
     from landscape.pipeline import analyse_map, hessian_for_axes, latent_level_sets, load_run_models
+    from landscape.plots import TuningMapDisplay, write_html
     from landscape.runs import Run
 
     spec = parse_grid(args.grid)
@@ -87,9 +88,9 @@ def run(args: argparse.Namespace) -> int:
     tm = map_from_run(run_, generator, unit, axes=args.axes, grid=spec, hessian=hessian, radius=args.radius,
                       seed=args.seed, reps=args.reps, batch_size=args.batch_size, progress=not args.no_progress)
     tm.save(npz_path)
-    png = save_map_png(tm, stem.with_name(stem.name + ".png"))
+    png = TuningMapDisplay(tm).save_png(stem.with_name(stem.name + ".png"))
     analysis, smoothed = analyse_map(tm, fit_convention=args.fit_convention)
-    html = save_html(tm, stem.with_name(stem.name + ".html"), smoothed=smoothed)
+    html = write_html(TuningMapDisplay(tm, smoothed=smoothed).heatmap_figure(), stem.with_name(stem.name + ".html"))
     if args.latent_level_sets:
         analysis["latent_level_sets"] = latent_level_sets(generator, unit, run_.best_code, hessian=hessian,
                                                           n_rays=args.latent_rays, seed=args.seed,

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from landscape.io import write_json
     from landscape.topology.domain import as_field
     from landscape.topology.morse import MorseAnalysis
-    from landscape.topology.pictures import write_pictures
+    from landscape.plots import SignatureDisplay
     from landscape.topology.signature import TopologySignature
 
     tmap = load_map(args.map, args.domain)
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         print(rel.format())
         paths["reliability"] = out / "reliability.json"
         write_json(paths["reliability"], rel.to_dict())
-    paths.update(write_pictures(sig, out))
+    paths.update(SignatureDisplay(sig).write(out))
     print("")
     for name, p in paths.items():
         print(f"wrote {p}")

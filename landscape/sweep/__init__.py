@@ -7,7 +7,7 @@
 - :mod:`~landscape.sweep.tasks`: task configs and their keys
 - :mod:`~landscape.sweep.worker`: the task function and the per-worker model cache
 - :mod:`~landscape.sweep.table`: task table, normalisation, summary
-- :mod:`~landscape.sweep.figure`: the plotly figure
+- the figure of ``summary.html``: :class:`landscape.plots.SweepDisplay`
 - :mod:`~landscape.sweep.engine`: :func:`sweep` itself and the folder schema
 
 Importing this package imports neither torch nor Dask.

@@ -231,9 +231,9 @@ def sweep(spec: Any, client: Any = None, *, out: str | os.PathLike | None = None
         files.update(zip(("maps.parquet", "maps.csv"),
                          write_table(map_rows, folder, "maps", map_columns(spec.topology is not None))))
     if rows:
-        from .figure import write_figure
+        from ..plots import SweepDisplay
 
-        files["summary.html"] = write_figure(summary, rows, folder / "summary.html")
+        files["summary.html"] = SweepDisplay(summary, rows).write_html(folder / "summary.html")
     fail_path = folder / "failures.json"
     if failures:
         atomic_write_json(fail_path, failures)

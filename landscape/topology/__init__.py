@@ -18,7 +18,8 @@ Works on any 2-D array or ``TuningMap`` (planar or spherical); never loads a mod
   (vectorised union-find over basins), for sphere persistence and the merge tree.
 - :mod:`~landscape.topology.hierarchy`: signatures across a CNN's layers (:class:`SurveyResult`; the
   survey itself, which loads models, is :func:`landscape.pipeline.survey`).
-- :mod:`~landscape.topology.pictures`: PNG and standalone HTML pictures.
+- pictures (PNG and standalone HTML): :class:`landscape.plots.SignatureDisplay` and
+  :class:`landscape.plots.SurveyDisplay`.
 """
 
 from landscape.topology.contours import ContourSignature, LevelSet, count_level_sets, trace_level_set

@@ -21,7 +21,7 @@ Output folder
 critical point counts, isotropy ratios, notes), ``layers.csv`` (per layer: number of units,
 mean and standard error of every numeric column), ``trends.csv`` (per component: Spearman
 correlation with layer depth over units, and its p-value), ``survey.png`` and
-``survey.html`` (per-layer means with standard errors). An interrupted survey resumes: units
+``survey.html`` (per-layer means with standard errors, drawn by :class:`landscape.plots.SurveyDisplay`). An interrupted survey resumes: units
 whose folder holds a finished signature are read back, runs continue where they stopped.
 """
 
@@ -126,17 +126,14 @@ class SurveyResult:
         return "\n".join(lines)
 
     def save(self) -> dict[str, Path]:
-        """Write ``units.csv``, ``layers.csv``, ``trends.csv``, ``survey.png``, ``survey.html`` into ``out``."""
+        """Write ``units.csv``, ``layers.csv`` and ``trends.csv`` into ``out`` (the pictures,
+        ``survey.png`` and ``survey.html``, are :class:`landscape.plots.SurveyDisplay`'s)."""
         self.out.mkdir(parents=True, exist_ok=True)
         paths = {k: self.out / f"{k}.csv" for k in ("units", "layers", "trends")}
         _write_csv(paths["units"], self.units)
         _write_csv(paths["layers"], self.layer_table())
         _write_csv(paths["trends"], [{"component": c, "spearman_rho": r, "p_value": p}
                                      for c, (r, p) in self.trends().items()])
-        paths["png"] = self.out / "survey.png"
-        paths["html"] = self.out / "survey.html"
-        _survey_png(self).save(paths["png"])
-        _survey_figure(self).write_html(paths["html"], include_plotlyjs=True, full_html=True)
         return paths
 
 
@@ -175,67 +172,3 @@ def analyse_unit(tmap: Any, out: Path, signature_params: dict, morse_sigma: floa
            "n_minima": morse.n_minima_, "anisotropy_80": a80, "anisotropy_50": a50, "notes": note}
     write_json(out / "unit.json", row)
     return row
-
-
-def _survey_png(res: SurveyResult, panel: int = 230) -> Any:
-    """Small multiples: per-layer mean +- sem of the main columns (PIL image)."""
-    from PIL import Image, ImageDraw
-
-    show = ("loops_auc", "lines_auc", "branches_auc", "isolation_level", "n_peaks", "second_peak_prominence",
-            "betti1_auc", "n_maxima", "anisotropy_80", "anisotropy_50")
-    table = res.layer_table()
-    cols = 5
-    rows_n = int(np.ceil(len(show) / cols))
-    img = Image.new("RGB", (cols * (panel + 40) + 20, rows_n * (panel + 60) + 30), "white")
-    draw = ImageDraw.Draw(img)
-    names = ", ".join(f"{d}={ly}" for d, ly in enumerate(res.layers))
-    draw.text((10, 6), f"survey: per-layer mean +- sem over units; x = depth ({names})", fill="black")
-    x = np.arange(len(table))
-    for i, c in enumerate(show):
-        ox = 40 + (i % cols) * (panel + 40)
-        oy = 40 + (i // cols) * (panel + 60)
-        mean = np.array([r[f"{c}_mean"] for r in table])
-        sem = np.nan_to_num(np.array([r[f"{c}_sem"] for r in table]))
-        ok = np.isfinite(mean)
-        draw.rectangle([ox, oy, ox + panel, oy + panel], outline="black")
-        draw.text((ox + 4, oy - 14), c, fill="black")
-        if not ok.any():
-            continue
-        lo_v = float(np.min((mean - sem)[ok]))
-        hi_v = float(np.max((mean + sem)[ok]))
-        if hi_v <= lo_v:
-            hi_v = lo_v + 1.0
-        px = ox + 15 + x * (panel - 30) / max(1, len(x) - 1)
-        py = oy + panel - 10 - (mean - lo_v) / (hi_v - lo_v) * (panel - 20)
-        for j in np.flatnonzero(ok):
-            e = sem[j] / (hi_v - lo_v) * (panel - 20)
-            draw.line([px[j], py[j] - e, px[j], py[j] + e], fill=(31, 119, 180), width=2)
-            draw.ellipse([px[j] - 3, py[j] - 3, px[j] + 3, py[j] + 3], fill=(31, 119, 180))
-        pts = [(px[j], py[j]) for j in np.flatnonzero(ok)]
-        if len(pts) > 1:
-            draw.line(pts, fill=(31, 119, 180), width=1)
-        for j in range(len(x)):
-            draw.text((px[j] - 3, oy + panel + 2), str(j), fill="black")
-        draw.text((ox + 2, oy + panel + 16), f"y: {lo_v:.3g} .. {hi_v:.3g}", fill=(90, 90, 90))
-    return img
-
-
-def _survey_figure(res: SurveyResult) -> Any:
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    show = ("loops_auc", "lines_auc", "branches_auc", "isolation_level", "n_peaks", "second_peak_prominence",
-            "betti1_auc", "n_maxima", "anisotropy_80", "anisotropy_50")
-    table = res.layer_table()
-    fig = make_subplots(rows=2, cols=5, subplot_titles=show)
-    names = [r["layer"] for r in table]
-    for i, c in enumerate(show):
-        fig.add_trace(go.Scatter(x=names, y=[r[f"{c}_mean"] for r in table], mode="lines+markers", name=c,
-                                 error_y=dict(type="data", array=[r[f"{c}_sem"] for r in table]),
-                                 showlegend=False), i // 5 + 1, i % 5 + 1)
-        d = np.array([u["depth"] for u in res.units])
-        fig.add_trace(go.Scatter(x=[names[k] for k in d], y=res.column(c), mode="markers", opacity=0.35,
-                                 marker=dict(size=5, color="gray"), showlegend=False,
-                                 text=[f"{u['layer']} ch{u['channel']}" for u in res.units]), i // 5 + 1, i % 5 + 1)
-    fig.update_layout(width=1600, height=700, title="topological signature across layers (mean +- sem; dots: units)")
-    return fig

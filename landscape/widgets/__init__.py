@@ -13,24 +13,18 @@
 - :class:`PlotPane`: the plotly figure widget they all draw with (small saved state, incremental
   edits, clicks back to Python).
 
-ipywidgets and plotly are imported only when a widget is built.
+Figures that are not interactive are :mod:`landscape.plots` displays.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from landscape.widgets.dashboard import EvolutionDashboard
+from landscape.widgets.explorer import LatentExplorer
+from landscape.widgets.images import image_strip, png_bytes
+from landscape.widgets.map_viewer import MapViewer
+from landscape.widgets.persistence_viewer import PersistenceViewer
+from landscape.widgets.plotpane import PlotPane
+from landscape.widgets.spectrum_viewer import SpectrumViewer
 
-_LAZY = {"LatentExplorer": "explorer", "EvolutionDashboard": "dashboard", "MapViewer": "map_viewer",
-         "SpectrumViewer": "spectrum", "PersistenceViewer": "persistence", "PlotPane": "plotpane",
-         "png_bytes": "images",
-         "image_strip": "images"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"landscape.widgets.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'landscape.widgets' has no attribute {name!r}")
-
-
-__all__ = sorted(_LAZY)
+__all__ = ["EvolutionDashboard", "LatentExplorer", "MapViewer", "PersistenceViewer", "PlotPane", "SpectrumViewer",
+           "image_strip", "png_bytes"]

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..plots.map_plots import sphere_xyz
 from .images import png_bytes
 
 #: how much the colour of cells below the threshold is washed out toward light grey
@@ -29,12 +30,6 @@ def plotly_grid(values: np.ndarray) -> list:
     """An (n, m) array as nested lists with None for NaN and infinities (strict JSON; plotly draws a gap)."""
     a = np.asarray(values, dtype=float)
     return np.where(np.isfinite(a), a, None).tolist()
-
-
-def sphere_xyz(theta_deg: np.ndarray, phi_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(n, m) Cartesian coordinates of a (phi rows x theta columns) grid on the unit sphere."""
-    th, ph = np.meshgrid(np.deg2rad(theta_deg), np.deg2rad(phi_deg))
-    return np.cos(th) * np.cos(ph), np.sin(th) * np.cos(ph), np.sin(ph)
 
 
 def threshold_colorscale(fraction: float, name: str = "Viridis", n: int = 24) -> list[list[Any]]:

@@ -21,17 +21,21 @@ def test_comparison_picks_best_of_each_set_and_writes_files(tmp_path):
     torch.manual_seed(0)
     natural = torch.rand(6, 3, 32, 32)
     evolved = torch.cat([gabors(32, [30.0], [4.0], [0.0], 0.15)[0], torch.full((1, 3, 32, 32), 0.5)])
-    res = compare_with_evolution(unit, params_set, natural, evolved, out=tmp_path, title="test unit")
+    res = compare_with_evolution(unit, params_set, natural, evolved, out=tmp_path)
     assert res.parametric_params["orientation"] == 30.0 and res.parametric_params["frequency"] == 4.0
     assert res.best_index["evolved"] == 0
     nat_scores = unit(natural).numpy()
     assert res.best_index["natural"] == int(np.argmax(nat_scores))
     assert res.relative["natural"] == 1.0
     assert res.relative["parametric"] == pytest.approx(res.activations["parametric"] / nat_scores.max(), rel=1e-6)
+    from landscape.plots import display
+
+    assert set(res.paths) == {"json"}  # the analysis writes numbers; its pictures are a display's
+    display(res, title="test unit").write(tmp_path)
     png = Image.open(res.paths["png"])
     assert png.size[0] > 3 * 192 and png.mode == "RGB"
     html = res.paths["html"].read_text()
-    assert not re.search(r"<script[^>]*\bsrc=", html) and "Plotly.newPlot" in html
+    assert not re.search(r"<script[^>]*\bsrc=", html) and "Plotly.newPlot" in html and "test unit" in html
     saved = json.loads(res.paths["json"].read_text())
     assert saved["activations"]["evolved"] == pytest.approx(res.activations["evolved"])
 

@@ -58,9 +58,19 @@ def test_survey_files(survey, tmp_path):
     assert sum(float(frac[0][k]) for k in CLASSES) == pytest.approx(1.0)
     meta = json.loads(paths["json"].read_text())
     assert meta["model"] == "resnet20-cifar10" and meta["counts"]["conv1"] == survey.counts_["conv1"]
-    html = paths["html"].read_text()
+    from plotly.offline import get_plotlyjs
+
+    from landscape.plots import OpponencySurveyDisplay, display
+
+    assert "html" not in paths  # the analysis writes data; its figure is a display's
+    html = display(survey).write_html(tmp_path / "survey.html").read_text()
+    assert isinstance(display(survey), OpponencySurveyDisplay)
     assert not re.search(r"<script[^>]*\bsrc=", html)  # no CDN: plotly.js is embedded
-    assert "Plotly.newPlot" in html and len(html) > 1_000_000
+    assert "Plotly.newPlot" in html and html.count(get_plotlyjs()) == 1
+    fig = display(survey).figure()
+    assert [t.name for t in fig.data] == list(CLASSES)
+    for layer in survey.layers:  # the stacked bars of a layer add up to all its channels
+        assert sum(t.y[survey.layers.index(layer)] for t in fig.data) == pytest.approx(1.0)
 
 
 def test_survey_errors(resnet20):

@@ -211,7 +211,7 @@ def test_persistence_viewer_links_bars_to_regions():
 
 
 def test_bar_region_joins_the_longitude_seam():
-    from landscape.widgets.persistence import bar_region
+    from landscape.widgets.persistence_viewer import bar_region
 
     v = np.zeros((9, 12))
     v[4, 0], v[4, 11], v[4, 1] = 1.0, 0.9, 0.8  # one peak straddling the seam
