@@ -45,6 +45,15 @@ class TuningDisplay(Display):
     def baseline(self, fig: Any, y: float) -> None:
         fig.add_hline(y=y, line_dash="dot", line_color="grey", annotation_text="baseline (grey field)")
 
+    def curve_with_fit(self, fig: Any, x: np.ndarray, grid: np.ndarray, fit_name: str) -> None:
+        """The measured curve over ``x``, the fitted function over ``grid`` (when the fit
+        converged), and the baseline."""
+        a = self.result
+        fig.add_scatter(x=x, y=a.curve_, mode="markers+lines", name="measured")
+        if a.fit_.success:
+            fig.add_scatter(x=grid, y=a.fit_(grid), mode="lines", name=fit_name)
+        self.baseline(fig, a.baseline_)
+
 
 @register(OrientationTuning)
 class OrientationTuningDisplay(TuningDisplay):
@@ -52,11 +61,7 @@ class OrientationTuningDisplay(TuningDisplay):
 
     def draw(self, fig: Any) -> dict[str, Any]:
         a = self.result
-        fig.add_scatter(x=a.orientations_, y=a.curve_, mode="markers+lines", name="measured")
-        if a.fit_.success:
-            t = np.linspace(0, 180, 361)
-            fig.add_scatter(x=t, y=a.fit_(t), mode="lines", name="von Mises fit")
-        self.baseline(fig, a.baseline_)
+        self.curve_with_fit(fig, a.orientations_, np.linspace(0, 180, 361), "von Mises fit")
         return dict(title=f"Orientation at {a.peak_frequency_:.3g} c/img: preferred {a.preferred_orientation_:.1f} deg, "
                           f"CV {a.circular_variance_:.2f}, HWHH {a.bandwidth_:.1f} deg",
                     xaxis_title="orientation (deg)")
@@ -68,11 +73,8 @@ class FrequencyTuningDisplay(TuningDisplay):
 
     def draw(self, fig: Any) -> dict[str, Any]:
         a = self.result
-        fig.add_scatter(x=a.frequencies_, y=a.curve_, mode="markers+lines", name="measured")
-        if a.fit_.success:
-            f = np.geomspace(a.frequencies_.min(), a.frequencies_.max(), 200)
-            fig.add_scatter(x=f, y=a.fit_(f), mode="lines", name="log-Gaussian fit")
-        self.baseline(fig, a.baseline_)
+        self.curve_with_fit(fig, a.frequencies_, np.geomspace(a.frequencies_.min(), a.frequencies_.max(), 200),
+                            "log-Gaussian fit")
         return dict(title=f"Spatial frequency at {a.peak_orientation_:.3g} deg: preferred "
                           f"{a.preferred_frequency_:.3g} c/img, bandwidth {a.bandwidth_octaves_:.2f} oct",
                     xaxis=dict(title="cycles per image", type="log"))
@@ -84,11 +86,7 @@ class ContrastResponseDisplay(TuningDisplay):
 
     def draw(self, fig: Any) -> dict[str, Any]:
         a = self.result
-        fig.add_scatter(x=a.contrasts_, y=a.curve_, mode="markers+lines", name="measured")
-        if a.fit_.success:
-            c = np.linspace(0, 1, 200)
-            fig.add_scatter(x=c, y=a.fit_(c), mode="lines", name="Naka-Rushton fit")
-        self.baseline(fig, a.baseline_)
+        self.curve_with_fit(fig, a.contrasts_, np.linspace(0, 1, 200), "Naka-Rushton fit")
         return dict(title=f"Contrast response: c50 {a.c50_:.3g}, n {a.exponent_:.2f}", xaxis_title="contrast")
 
 

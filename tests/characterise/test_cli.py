@@ -6,9 +6,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from landscape.cli import main
 
 
+@pytest.mark.slow
 def test_cli_survey(weights_dir, tmp_path, capsys):
     rc = main(["characterise", "--model", "resnet20-cifar10", "--layer", "conv1", "--device", "cpu",
                "--out", str(tmp_path)])
@@ -19,6 +22,7 @@ def test_cli_survey(weights_dir, tmp_path, capsys):
     assert (tmp_path / "survey.html").stat().st_size > 1_000_000
 
 
+@pytest.mark.slow
 def test_cli_single_unit(weights_dir, tmp_path):
     rc = main(["characterise", "--model", "resnet20-cifar10", "--layer", "layer1.0.conv1", "--channel", "3",
                "--device", "cpu", "--out", str(tmp_path)])
@@ -35,6 +39,7 @@ def test_cli_bad_input_is_a_clear_error(weights_dir, tmp_path, capsys):
     assert rc == 2 and "unknown layer 'nope'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_imports_stay_light():
     code = ("import sys, landscape.stimuli, landscape.characterise, landscape.units.model_neurons;"
             "from landscape.characterise import OrientationTuning, OpponencySurvey, compare_with_evolution;"

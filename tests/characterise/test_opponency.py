@@ -20,6 +20,7 @@ from landscape.units.model_neurons import CenterSurroundUnit, ColorOpponentUnit,
     (CenterSurroundUnit(color="double"), "double-opponent"),
     (GaborEnergyUnit(0.0, 4.0), "non-opponent"),
 ])
+@pytest.mark.slow
 def test_model_neurons_are_classified_as_built(unit, expected):
     op = Opponency(size=32).fit(unit)
     assert op.class_ == expected, (op.color_class_, op.spatial_class_, op.spatial_classes_)

@@ -34,6 +34,7 @@ def test_sparse_noise_interval_from_noisy_unit():
     assert np.all(rf.center_ci_[:, 1] >= rf.center_ci_[:, 0])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["cma", "nelder-mead"])
 def test_position_search_finds_the_receptive_field(method):
     unit = CenterSurroundUnit(x=0.12, y=-0.2, polarity="off")

@@ -31,6 +31,7 @@ def test_survey_counts_every_channel(survey):
     assert len(survey.table_) == 48
 
 
+@pytest.mark.slow
 def test_survey_matches_single_unit_classification(survey, resnet20):
     rows = {(r["layer"], r["channel"]): r for r in survey.table_}
     for layer, channel in [("conv1", 5), ("layer2.0.conv1", 20)]:

@@ -9,6 +9,7 @@ import pytest
 from landscape.cli import main
 
 
+@pytest.mark.slow
 def test_evolve_summary_has_xdreams_relative_activation_and_the_oracle(weights_dir, tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["evolve", "--optimizer", "ga", "--set", "population=10", "--budget", "30", "--device", "cpu",

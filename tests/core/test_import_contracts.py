@@ -69,6 +69,7 @@ def test_every_top_level_module_is_under_the_contracts():
     assert top_level_modules() - {"cli", "commands"} == {s.removeprefix("landscape.") for s in sources}
 
 
+@pytest.mark.slow
 def test_a_broken_rule_fails_the_check(tmp_path):
     # a copy of the packages with two forbidden imports added, checked by the project's own contracts
     for pkg in ("landscape", "geometry"):

@@ -13,6 +13,7 @@ from landscape.references import (SMALL_SET, default_reference_set, load_referen
                                   resolve_reference_source, small_set_warning)
 
 
+@pytest.mark.slow
 def test_named_sets_have_their_sizes_and_names():
     cifar = load_reference_set("cifar", size=32)
     assert cifar.n == 40 and cifar.images.shape == (40, 3, 32, 32)
@@ -68,6 +69,7 @@ def test_reference_scores_are_the_clean_responses():
     np.testing.assert_allclose(reference_scores(noisy, refs, batch_size=2), unit(refs).double().numpy(), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_references_are_shown_at_the_models_input_size():
     from landscape import zoo
     from landscape.references import input_size

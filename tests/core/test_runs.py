@@ -68,6 +68,7 @@ def gen_unit():
     return zoo.load("digiface-dcgan64"), CNNUnit(zoo.load("resnet20-cifar10"), "layer3", 5)
 
 
+@pytest.mark.slow
 def test_run_files_and_load(tmp_path, gen_unit):
     G, unit = gen_unit
     run = evolve(G, unit, LocalSearch(100, seed=1), budget=40, out=tmp_path / "r", progress=False)
@@ -85,6 +86,7 @@ def test_run_files_and_load(tmp_path, gen_unit):
         evolve(G, unit, LocalSearch(100, seed=1), budget=40, out=tmp_path / "r", progress=False)
 
 
+@pytest.mark.slow
 def test_resume_equals_uninterrupted(tmp_path, gen_unit):
     G, cnn = gen_unit
     full = evolve(G, PoissonNoise(cnn, scale=20, seed=5), LocalSearch(100, seed=2), budget=48,
@@ -101,6 +103,7 @@ def test_resume_equals_uninterrupted(tmp_path, gen_unit):
     assert np.array_equal(resumed.clean_scores, full.clean_scores)
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_different_configuration(tmp_path, gen_unit):
     G, unit = gen_unit
     evolve(G, unit, LocalSearch(100, seed=1), budget=16, out=tmp_path / "r", progress=False)
@@ -109,6 +112,7 @@ def test_resume_refuses_a_different_configuration(tmp_path, gen_unit):
         evolve(G, other, LocalSearch(100, seed=1), budget=32, out=tmp_path / "r", resume=True, progress=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["raise", "nan"])
 def test_failing_unit_keeps_earlier_generations(tmp_path, gen_unit, how):
     G, unit = gen_unit
@@ -124,6 +128,7 @@ def test_failing_unit_keeps_earlier_generations(tmp_path, gen_unit, how):
         assert np.isnan(failed["scores"][1]) and np.isfinite(failed["scores"][0])
 
 
+@pytest.mark.slow
 def test_kill_minus_nine_then_resume_is_exact(tmp_path):
     """SIGKILL a real evolve process mid-run, resume it, compare with an uninterrupted run.
 
@@ -173,6 +178,7 @@ def test_kill_minus_nine_then_resume_is_exact(tmp_path):
     assert json.loads((tmp_path / "cut" / "meta.json").read_text())["status"] == "complete"
 
 
+@pytest.mark.slow
 def test_initial_codes_from_prior_file_run_and_images(tmp_path, gen_unit):
     G, unit = gen_unit
     z, desc = initial_codes(G, "prior", 5, seed=3)
@@ -210,6 +216,7 @@ class Growing(LocalSearch):
         return self.mean + self.step * torch.randn(n, self.dim, generator=self.rng)
 
 
+@pytest.mark.slow
 def test_ragged_populations_keep_every_view_but_the_stacked_ones(tmp_path, gen_unit):
     from landscape.report import build_report
 

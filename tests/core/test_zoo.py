@@ -36,6 +36,7 @@ def test_resnet_cifar_classifies_real_images(weights_dir):
                                                               "resnet32-cifar10": 464_154}[name]
 
 
+@pytest.mark.slow
 def test_darknet_reader_and_remap(weights_dir):
     x, labels = _images(str(weights_dir / "images" / "imagenet_*.jpg"), size=224)
     model = zoo.load("darknet-tiny-imagenet")
@@ -79,6 +80,7 @@ def test_digiface_generator_draws_faces_in_unit_range():
         G(torch.zeros(2, 99))
 
 
+@pytest.mark.slow
 def test_deepsim_architecture_and_state_roundtrip():
     net = DeePSiMGenerator()
     n = sum(p.numel() for p in net.parameters())

@@ -8,6 +8,8 @@ import torch
 from landscape import zoo
 from landscape.models.imagenet import PARAMETERS, ResNet50, build_imagenet_classifier
 
+pytestmark = pytest.mark.slow  # full-size ImageNet and BigGAN architectures, built on the CPU
+
 
 def test_resnet50_matches_torchvision_layout_and_count():
     net = ResNet50()

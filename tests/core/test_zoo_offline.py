@@ -69,6 +69,7 @@ def _tiny_biggan_files(folder):
     return net
 
 
+@pytest.mark.slow
 def test_biggan_downloads_into_the_zoo_cache_records_digests_and_loads(tmp_path, monkeypatch, no_network):
     """file:// URLs stand in for the published ones: the zoo's download path runs, no socket is opened."""
     src = tmp_path / "published"

@@ -31,6 +31,7 @@ def cifar_images(weights_dir):
                         for f in files])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layer,c", [("layer3", 5), ("layer2.1", 7)])
 def test_rendered_image_drives_a_real_channel_far_above_natural_images(resnet20, cifar_images, layer, c):
     obj = channel(layer, c)

@@ -185,6 +185,7 @@ def test_shuffled_control_keeps_values_and_changes_arrangement(smooth_generator)
     assert not ctl.training
 
 
+@pytest.mark.slow
 def test_shuffled_control_of_a_wrapped_generator(digiface):
     ctl = shuffled_control(digiface, seed=0)
     assert ctl.dim == digiface.dim and ctl.net is not digiface.net
@@ -201,6 +202,7 @@ def test_shuffled_control_of_a_wrapped_generator(digiface):
 
 
 # ---------------------------------------------------------------------------- inversion
+@pytest.mark.slow
 def test_inversion_recovers_the_code_of_a_linear_generator():
     g = torch.Generator().manual_seed(1)
     U, _ = torch.linalg.qr(torch.randn(48, 12, generator=g))
@@ -214,6 +216,7 @@ def test_inversion_recovers_the_code_of_a_linear_generator():
     assert torch.all(inv.distances_ < 1e-6)
 
 
+@pytest.mark.slow
 def test_eigenbasis_inversion_beats_plain_coordinates(linear_generator):
     """On an ill-conditioned generator (metric eigenvalues over 4 decades) the metric's eigenbasis
     suits Adam's per-coordinate steps, and scaling its axes by 1/sqrt(lambda) makes it isotropic."""
@@ -238,6 +241,7 @@ def test_eigenbasis_inversion_beats_plain_coordinates(linear_generator):
         Inversion(basis=V[:5]).fit(G, targets)
 
 
+@pytest.mark.slow
 def test_inversion_of_a_real_generator_image(digiface):
     z_true = digiface.sample(1, seed=11)
     target = digiface(z_true).detach()

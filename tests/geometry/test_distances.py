@@ -56,6 +56,7 @@ def test_pixel_mse():
     assert torch.allclose(PixelMSE().reference(a[:1])(b), torch.tensor([1.0, 9.0]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("net", ["alex", "squeeze"])
 def test_calibrated_lpips_matches_reference_formula(random_trunk_files, weights_dir, net):
     d = LPIPS(net, trunk_weights=random_trunk_files[net])  # lin weights found via LANDSCAPE_HOME
@@ -149,6 +150,7 @@ def test_check_distance_output():
         check_distance_output(torch.ones(3, 2), 3)
 
 
+@pytest.mark.slow
 def test_feature_distance_metric_matches_autograd(resnet20, digiface, digiface_code):
     """The resnet20-cifar10 feature distance through the real digiface generator (64 -> 32 pixels,
     antialiased) works under torch.func and gives autograd's Hessian on a 3-d slice."""

@@ -53,6 +53,7 @@ def test_lanczos_and_fd_match_linear_metric(linear_generator):
     assert rel_err(fdk.eigvals, w_true[:k]) < 1e-4
 
 
+@pytest.mark.slow
 def test_full_matches_autograd_on_a_real_generator_slice(digiface, digiface_code):
     """The real digiface DCGAN restricted to 8 random directions: our batched HVPs vs autograd's Hessian."""
     g = torch.Generator().manual_seed(0)
@@ -74,6 +75,7 @@ def test_full_matches_autograd_on_smooth_generator(smooth_generator):
     assert rel_err(r.matrix, ref.numpy()) < 1e-4
 
 
+@pytest.mark.slow
 def test_lanczos_top_k_matches_full_on_digiface(digiface, digiface_code, digiface_full):
     full = digiface_full
     assert full.eigvals.shape == (100,) and full.eigvecs.shape == (100, 100)

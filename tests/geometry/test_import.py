@@ -7,11 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import geometry
 
 GEOMETRY = Path(geometry.__file__).parent
 
 
+@pytest.mark.slow
 def test_import_is_independent_and_light():
     # geometry imports torch (every module needs it), but no landscape, no figures, no sparse
     # eigensolvers and no CUDA context

@@ -41,6 +41,7 @@ def test_a_damaged_lpips_file_is_refused(weights_dir, tmp_path, monkeypatch):
         LPIPS("alex", trunk_weights={k: torch.zeros(v.shape) for k, v in trunk.items()})
 
 
+@pytest.mark.slow
 def test_a_trunk_file_that_is_not_torchvisions_is_refused(tmp_path, monkeypatch):
     torch.manual_seed(0)
     path = tmp_path / "alexnet-owt-7be5be79.pth"

@@ -89,6 +89,7 @@ def test_unsafe_ids_are_rejected(bad_id):
             parse_response(data, fmt, "x", 3, IDS + [bad_id])
 
 
+@pytest.mark.slow
 @given(st.text(max_size=80))
 @settings(max_examples=200, deadline=None, database=None)
 def test_accepted_ids_never_leave_the_folder(name):

@@ -99,6 +99,7 @@ def _reference_kent_bsl(Xin, theta, phi, psi, kappa, beta, A, bsl):
     return A * np.exp(kappa * Z @ c[:, 0] + beta * ((Z @ c[:, 1]) ** 2 - (Z @ c[:, 2]) ** 2)) + bsl
 
 
+@pytest.mark.slow
 def test_reference_kent_fit_is_the_published_recipe_and_allows_ridges():
     from scipy.optimize import curve_fit
 

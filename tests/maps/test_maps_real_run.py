@@ -16,6 +16,8 @@ from landscape.pipeline import load_run_models
 from landscape.runs import evolve
 from landscape.units import CNNUnit
 
+pytestmark = pytest.mark.slow  # every test here runs real models end to end
+
 BUDGET = 600
 
 

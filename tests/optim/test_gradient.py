@@ -144,6 +144,7 @@ def test_bad_inputs_raise_clear_errors():
         GradientAscent(gen, nan, 3, steps=2).run()
 
 
+@pytest.mark.slow
 def test_imports_no_generator_model_or_unit_code():
     code = ("import sys, landscape.optim.gradient; "
             "bad = [m for m in sys.modules if m.startswith(('landscape.zoo', 'landscape.units', "
@@ -152,6 +153,7 @@ def test_imports_no_generator_model_or_unit_code():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+@pytest.mark.slow
 def test_beats_random_sampling_on_a_real_resnet20_unit_through_the_digiface_generator():
     from landscape import zoo
     from landscape.units import CNNUnit

@@ -63,6 +63,7 @@ def test_low_rank_path_converges_in_float32():
     assert torch.linalg.vector_norm(out["best_code"].double() - x_star) < 1e-2
 
 
+@pytest.mark.slow
 def test_needs_about_as_many_evaluations_as_pycma():
     cma = pycma()
     import numpy as np

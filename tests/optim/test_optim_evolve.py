@@ -39,6 +39,7 @@ class Template(Unit):
         return {"type": "Template"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", optim.names())
 def test_stopped_and_resumed_run_equals_an_uninterrupted_one(tmp_path, name):
     gen = tiny_generator()

@@ -156,6 +156,7 @@ from hypothesis import strategies as st
 @settings(max_examples=25, deadline=None)
 @given(orientation=st.floats(0, 180), cycles=st.integers(1, 7), phase=st.floats(0, 360),
        contrast=st.floats(0, 1), a=st.sampled_from(sorted(S.COLORS)), b=st.sampled_from(sorted(S.COLORS)))
+@pytest.mark.slow
 def test_gratings_stay_in_range_and_average_to_the_mean_colour(orientation, cycles, phase, contrast, a, b):
     # whole cycles across a horizontal or vertical period average exactly to the mean colour
     for ori in (0.0, 90.0, orientation):

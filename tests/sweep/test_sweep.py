@@ -19,6 +19,8 @@ from landscape.sweep import (COLUMNS, SweepError, equal_results, read_table, reg
                              start_local_client, sweep, unregister_optimizer)
 from landscape.sweep.worker import cache_info
 
+pytestmark = pytest.mark.slow  # every test here runs real models end to end
+
 # The optimizers under test travel to the worker processes by value, whatever their sys.path.
 cloudpickle.register_pickle_by_value(sweep_helpers)
 

@@ -65,6 +65,7 @@ def _cases(kind: str, n: int, m: int, rng, synth):
         yield as_field(f, domain, **kw, **extra), f"{domain} {topo} {sorted(kw)}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("connectivity", [8, 4])
 @pytest.mark.parametrize("kind", KINDS)
 def test_diagrams_equal_the_reference_on_every_surface(synth, kind, connectivity):

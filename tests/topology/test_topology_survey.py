@@ -20,6 +20,7 @@ def test_default_layers():
         default_layers("alexnet-imagenet")
 
 
+@pytest.mark.slow
 def test_survey_end_to_end_and_resume(tmp_path, weights_dir):
     out = tmp_path / "survey"
     kw = dict(out=out, channels={"layer1": [3], "linear": [7]}, budget=34, grid="sphere:5", progress=False,

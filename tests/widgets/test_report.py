@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from landscape.cli import main
 from landscape.maps import TuningMap
@@ -19,6 +20,7 @@ def _make_run(tmp_path):
     return evolve(G, unit, optim.make("ga", G.dim, seed=0), budget=60, out=tmp_path / "run", progress=False)
 
 
+@pytest.mark.slow
 def test_report_embeds_everything(tmp_path):
     run = _make_run(tmp_path)
     y, x = np.mgrid[-1:1:21j, -1:1:21j]
@@ -74,6 +76,7 @@ class _PeakAtGeneration:
         pass
 
 
+@pytest.mark.slow
 def test_report_always_shows_the_best_image_and_sphere_maps_in_3d(tmp_path):
     import torch
     from torch import nn
