@@ -86,6 +86,37 @@ def test_lanczos_top_k_matches_full_on_digiface(digiface, digiface_code, digifac
         assert abs(lz.eigvecs[:, i] @ full.eigvecs[:, i]) > 0.999
 
 
+def test_block_top_k_matches_full_on_digiface(digiface, digiface_code, digiface_full):
+    k, block = 12, 6
+    full = digiface_full
+    r = hessian(digiface, digiface_code, "mse", "block", k=k, block_size=block)
+    assert r.meta["strategy"] == "block Lanczos" and r.meta["stop"] == "converged"
+    assert r.n_hvp < 100  # fewer products than the complete matrix
+    assert np.max(np.abs(r.eigvals - full.eigvals[:k]) / full.eigvals[:k]) < 1e-4
+    overlaps = np.abs(np.sum(r.eigvecs * full.eigvecs[:, :k], axis=0))
+    assert overlaps.min() >= 0.999
+    # the Ritz vectors are orthonormal and the returned pairs are eigenpairs of the full matrix
+    np.testing.assert_allclose(r.eigvecs.T @ r.eigvecs, np.eye(k), atol=1e-10)
+    hv = full.reconstruct() @ r.eigvecs
+    assert np.abs(hv - r.eigvecs * r.eigvals).max() < 1e-4 * r.eigvals[0]
+
+
+def test_block_takes_the_complete_matrix_when_it_is_cheaper(linear_generator):
+    H = linear_generator.metric().numpy()
+    z = torch.randn(linear_generator.dim)
+    r = hessian(linear_generator, z, "mse", "block", k=3)
+    assert r.meta["strategy"].startswith("full matrix") and r.n_hvp == 12
+    assert rel_err(r.eigvals, np.linalg.eigvalsh(H)[::-1][:3]) < 1e-4
+
+
+def test_block_stops_at_maxiter_with_a_warning(digiface, digiface_code):
+    with pytest.warns(RuntimeWarning, match="maxiter=3 blocks"):
+        r = hessian(digiface, digiface_code, "mse", "block", k=10, block_size=4, maxiter=3)
+    assert r.meta["stop"] == "maxiter" and r.n_hvp == 12 and r.eigvals.shape == (10,)
+    with pytest.raises(ValueError, match="fewer than k=10 vectors"):
+        hessian(digiface, digiface_code, "mse", "block", k=10, block_size=4, maxiter=2)
+
+
 def test_fd_converges_to_full_as_step_shrinks():
     G = SmoothConvGenerator(dim=6, seed=2)
     z = torch.randn(6, generator=torch.Generator().manual_seed(5)).double()
@@ -144,9 +175,13 @@ def test_bad_inputs_raise_clear_errors(linear_generator):
         hessian(G, z, k=0)
     with pytest.raises(ValueError, match="needs k"):
         hessian(G, z, method="lanczos")
+    with pytest.raises(ValueError, match="method='block' needs k"):
+        hessian(G, z, method="block")
+    with pytest.raises(ValueError, match="block_size must be a positive integer"):
+        hessian(G, z, method="block", k=2, block_size=0)
     with pytest.raises(ValueError, match="at most d-1"):
         hessian(G, z, method="lanczos", k=12)
-    with pytest.raises(ValueError, match=r"method must be one of \('full', 'lanczos', 'fd'\)"):
+    with pytest.raises(ValueError, match=r"method must be one of \('full', 'lanczos', 'block', 'fd'\)"):
         hessian(G, z, method="exact")
     with pytest.raises(ValueError, match="backend must be one of"):
         hessian(G, z, backend="magic")
