@@ -52,6 +52,7 @@ JSON string ``meta`` (method, backend, n_hvp, seconds, distance, rel_step).
 from __future__ import annotations
 
 import json
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -484,7 +485,9 @@ def _block_lanczos(op: MetricHVP, k: int, block: int, tol: float, seed: int, max
             if m >= d:
                 reason = "spanned every direction"
                 break
-            if len(history) >= 4 and history[-1] > 0.5 * history[-4]:
+            # a plateau far above the products' rounding is slow convergence, not a floor
+            floor = math.sqrt(torch.finfo(op.dtype).eps)
+            if len(history) >= 4 and worst < floor and history[-1] > 0.5 * history[-4]:
                 reason = "stagnated"
                 warnings.warn(f"block Lanczos: the worst relative residual of the top {k} stopped falling at "
                               f"{worst:.1e} (asked for tol={tol:g}) after {m} HVPs: the {op.dtype} products' "
@@ -510,7 +513,8 @@ def _block_lanczos(op: MetricHVP, k: int, block: int, tol: float, seed: int, max
     finally:
         if bar is not None:
             bar.close()
-    info = {"blocks": len(basis), "block_size": block, "residual": history[-1], "stop": reason}
+    info = {"blocks": len(basis), "block_size": block, "residual": history[-1], "stop": reason,
+            "residual_history": history}
     return theta.cpu().numpy(), U.cpu().numpy(), info
 
 

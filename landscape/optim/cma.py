@@ -247,7 +247,7 @@ class CMAES(Optimizer):
         """
         if self._init is not None:
             return self._init.clone()
-        z = torch.randn(self.population, self.dim, generator=self.rng, device=self.device, dtype=self.dtype)
+        z = self._randn(self.population, self.dim)
         y = self._apply(z)
         codes = self.mean_[None] + self.sigma_ * y
         self._asked = (codes, z, y)

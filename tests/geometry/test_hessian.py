@@ -225,10 +225,29 @@ def test_hvp_operator_matches_matrix(linear_generator):
     assert op.n_hvp == 9
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.cuda
 def test_follows_the_code_device(linear_generator):
     A = linear_generator.A.cuda()
     r = hessian(lambda z: (z @ A.T).reshape(-1, 3, 4, 4), torch.randn(12, device="cuda"), "mse", "full",
                 return_matrix=True)
     assert r.meta["device"].startswith("cuda")
     assert rel_err(r.matrix, linear_generator.metric().numpy()) < 1e-4
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("method", ["full", "block", "lanczos", "fd"])
+def test_every_method_on_cuda_agrees_with_the_cpu(cuda, method):
+    G_cpu = SmoothConvGenerator(dim=40, seed=3)
+    G_dev = SmoothConvGenerator(dim=40, seed=3).to(cuda)
+    z = torch.randn(40, generator=torch.Generator().manual_seed(6))
+    kw = {"k": 6} if method != "full" else {}
+    if method == "block":
+        kw["block_size"] = 4  # 3 (k + block) < d: block Lanczos proper, not the complete matrix
+    a = hessian(G_dev, z.to(cuda), "mse", method, **kw)
+    b = hessian(G_cpu, z, "mse", method, **kw)
+    assert a.meta["device"].startswith(cuda.type) and b.meta["device"] == "cpu"
+    assert rel_err(a.eigvals[:6], b.eigvals[:6]) < (1e-2 if method == "fd" else 1e-4)
+    overlaps = np.abs(np.sum(a.eigvecs[:, :6] * b.eigvecs[:, :6], axis=0))
+    assert overlaps.min() > (0.95 if method == "fd" else 0.999)
+    if method == "block":
+        assert a.meta["strategy"] == "block Lanczos"
