@@ -66,6 +66,32 @@ def test_full_matches_autograd_on_a_real_generator_slice(digiface, digiface_code
     assert rel_err(r.matrix, ref) < 1e-4
 
 
+@pytest.mark.parametrize("distance", ["mse", "lpips-calibrated", "lpips-module"])
+def test_full_by_jacobian_equals_full_by_hvps(distance):
+    from geometry.distances import LPIPS
+
+    G = SmoothConvGenerator(dim=10, seed=4)
+    z = torch.randn(10, generator=torch.Generator().manual_seed(2))
+    if distance == "mse":
+        D = PixelMSE()
+    elif distance == "lpips-calibrated":
+        torch.manual_seed(0)
+        lin = {f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1) for k, c in enumerate((64, 192, 384, 256, 256))}
+        D = LPIPS("alex", trunk_weights="random", lin_weights=lin, resize=64)
+    else:
+        torch.manual_seed(0)
+        trunk = torch.nn.Sequential(torch.nn.Conv2d(3, 6, 3), torch.nn.Softplus(), torch.nn.Conv2d(6, 5, 3))
+        D = LPIPS(trunk, layers=["1", "2"], lin_weights=None)
+    a = hessian(G, z, D, "full", return_matrix=True)
+    b = hessian(G, z, D, "full", return_matrix=True, backend="func")
+    assert a.backend == "jacobian" and b.backend == "func" and a.n_hvp == b.n_hvp == 10
+    assert rel_err(a.matrix, b.matrix) < 1e-4
+    # the distance's own value is the quadratic form it reports
+    phi, w = D.quadratic_form(G(z[None]))
+    x0, x1 = G(z[None]), G((z + 0.3)[None])
+    assert torch.allclose((w * (phi(x1) - phi(x0)) ** 2).sum(), D(x0, x1).sum(), rtol=1e-5)
+
+
 def test_full_matches_autograd_on_smooth_generator(smooth_generator):
     z = torch.randn(6)
     x0 = smooth_generator(z[None]).detach()
