@@ -14,7 +14,8 @@ Steps, each timed; a table is printed and everything goes to ``OUT/gpu_check.jso
    at the centre): optimizer ms per generation (ask + tell) beside generator + network ms per
    generation, and the whole run's seconds.
 3. ``hessian``: the full metric Hessian of that generator under an LPIPS-shaped distance
-   (LPIPS-alex over a random-weight trunk) with its eigendecomposition, then the top ``k``
+   (LPIPS-alex over a random-weight trunk) with its eigendecomposition (on cuda by both routes:
+   batched HVPs and the Jacobian ``2 Jᵀ W J`` with up to ``--jacobian-gb``), then the top ``k``
    (100) by each method (``block``, ``lanczos``, ``fd``) beside the anchor's one-vector
    double-backward ARPACK (GAN-Geometry's approach), each with its agreement with the full one.
 4. ``map``: a 21 x 21 sphere map (``landscape.maps.sphere_map``) of the unit around a prior code.
@@ -33,7 +34,9 @@ JSON schema (``gpu_check.json``): ``{"device", "device_name", "torch", "small", 
 "failures": [str], "steps": {"tests": {"rc", "summary", "seconds"}, "evolve": [{"optimizer",
 "generations", "codes_per_gen", "optimizer_ms_per_gen", "optimizer_ms_max", "model_ms_per_gen",
 "run_seconds", "best_score"}], "hessian": {"dim", "distance", "full": {"seconds", "n_hvp",
-"top"}, "top_k": [{"method", "seconds", "n_hvp", "eig_rel_err", "overlap_min", "overlap_mean"}]},
+"backend", "top"}, "full_other_route" (cuda): {"backend", "seconds", "eig_rel_err", "overlap_min",
+"overlap_mean"}, "top_k": [{"method", "seconds", "n_hvp", "eig_rel_err", "overlap_min",
+"overlap_mean"}]},
 "map": {"n", "seconds", "n_images", "max", "min"}, "agreement": {"other_device", "hvp_rel",
 "small_hessian_rel", "map_rel", "optimizers": {name: rel}}}}``.
 """
@@ -180,8 +183,11 @@ def step_hessian(args, G, z) -> dict:
     MetricHVP(G, z, D, chunk_size=2).matmat(torch.eye(d, device=args.device)[:2])  # warm-up
     full, t_full = timed(args.device, lambda: hessian(G, z, D, "full"))
     out = {"dim": d, "distance": args.distance,
-           "full": {"seconds": t_full, "n_hvp": full.n_hvp, "top": full.eigvals[:5].tolist()}, "top_k": []}
-    print(f"  hessian full (d={d}): {t_full:.2f} s", file=sys.stderr, flush=True)
+           "full": {"seconds": t_full, "n_hvp": full.n_hvp, "backend": full.backend,
+                    "top": full.eigvals[:5].tolist()}, "top_k": []}
+    print(f"  hessian full (d={d}, {full.backend}): {t_full:.2f} s", file=sys.stderr, flush=True)
+    if args.device.startswith("cuda"):
+        out["full_other_route"] = other_full_route(args, G, z, D, full)
     k = args.k
     ref_w, ref_V = full.eigvals[:k], full.eigvecs[:, :k]
     runs = [("full (top k of the above)", lambda: (full.eigvals[:k], full.eigvecs[:, :k], full.n_hvp), t_full)]
@@ -199,6 +205,27 @@ def step_hessian(args, G, z) -> dict:
         print(f"  top-{k} {label}: {row['seconds']:.2f} s, {n} products, eigval rel err {row['eig_rel_err']:.1e}, "
               f"overlap min {row['overlap_min']:.4f}", file=sys.stderr, flush=True)
     return out
+
+
+def other_full_route(args, G, z, D, full) -> dict:
+    """The full matrix by the route ``"full"`` did not take (HVPs or the Jacobian), for comparison."""
+    import geometry.hessian as gh
+
+    limit = gh.JACOBIAN_BYTES
+    try:
+        if full.backend == "jacobian":
+            alt, t = timed(args.device, lambda: hessian(G, z, D, "full", backend="func"))
+        else:
+            gh.JACOBIAN_BYTES = int(args.jacobian_gb * (1 << 30))
+            alt, t = timed(args.device, lambda: hessian(G, z, D, "full"))
+    except Exception as e:  # e.g. out of memory for the Jacobian
+        return {"error": f"{type(e).__name__}: {str(e)[:300]}"}
+    finally:
+        gh.JACOBIAN_BYTES = limit
+    row = {"backend": alt.backend, "seconds": t, **agreement(alt.eigvals, alt.eigvecs, full.eigvals[:100],
+                                                              full.eigvecs[:, :100])}
+    print(f"  hessian full by {alt.backend}: {t:.2f} s", file=sys.stderr, flush=True)
+    return row
 
 
 def _top_k(G, z, D, method: str, k: int, block: int | None):
@@ -278,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tol", type=float, default=1e-3, help="largest relative CPU/device difference accepted")
     ap.add_argument("--skip", nargs="*", default=[], choices=["tests", "evolve", "hessian", "map", "agreement"])
     ap.add_argument("--tests-timeout", type=int, default=300)
+    ap.add_argument("--jacobian-gb", type=float, default=24.0,
+                    help="cuda: memory allowed for the Jacobian route of the full Hessian when timing it")
     args = ap.parse_args(argv)
     args.budget = args.budget or (120 if args.small else 3000)
     args.k = args.k or (8 if args.small else 100)
@@ -352,7 +381,11 @@ def report(result: dict) -> str:
     h = s.get("hessian", {})
     if "full" in h:
         lines.append(f"\nHessian (d = {h['dim']}, {h['distance']}): full {h['full']['seconds']:.2f} s "
-                     f"({h['full']['n_hvp']} products, with eigendecomposition)")
+                     f"({h['full']['backend']}, {h['full']['n_hvp']} products, with eigendecomposition)")
+        alt = h.get("full_other_route")
+        if alt:
+            lines.append(f"  the other route: {alt.get('backend', '')} {alt['seconds']:.2f} s, top-100 eigval rel err "
+                         f"{alt['eig_rel_err']:.1e}" if "seconds" in alt else f"  the other route failed: {alt['error']}")
         lines.append("\n| top-k method | s | products | eigval rel err | overlap min | overlap mean |\n|---|---|---|---|---|---|")
         for r in h["top_k"]:
             lines.append(f"| {r['method']} | {r['seconds']:.2f} | {r['n_hvp']} | {r['eig_rel_err']:.1e} | "

@@ -229,6 +229,14 @@ class CMAES(Optimizer):
             if hi == r:  # release the room the low-rank phase needed
                 self._Pt, self._Vt = self._Pt[:0].clone(), self._Vt[:0].clone()
                 self._lo = self._rank = 0
+        if not 1e-8 < self._scale < 1e8:  # B grows as the scale shrinks: keep both in range
+            self._renormalize()
+
+    def _renormalize(self) -> None:
+        """Move the scale into B and the low-rank rows (the factor is unchanged)."""
+        self._B.mul_(self._scale)
+        self._Pt[self._lo:self._rank].mul_(self._scale)
+        self._scale = 1.0
 
     # -- ask / tell ------------------------------------------------------------------------
     def initialize(self, codes: Any) -> None:

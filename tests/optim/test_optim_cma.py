@@ -168,6 +168,19 @@ def test_samples_are_drawn_through_the_factor():
     assert phases == {(True, False), (True, True), (False, True), (False, False)}
 
 
+def test_the_scale_moves_into_the_dense_part_without_changing_the_factor():
+    d = 100
+    f, _ = rotated_ellipsoid(d, condition=1e2, seed=7)
+    # without active weights the factor shrinks by sqrt(a) < 1 a generation (with them a = 1)
+    opt = CMAES(d, population=8, seed=2, dtype=torch.float64, active=False)
+    run(opt, f, generations=13)  # folding: a dense part and low-rank rows
+    assert opt._B is not None and opt._rank > opt._lo and opt._scale < 1
+    before = opt._factor()
+    opt._renormalize()
+    assert opt._scale == 1.0
+    assert torch.allclose(opt._factor(), before, rtol=1e-12, atol=1e-14)
+
+
 def test_told_codes_are_recognised_in_any_order_or_solved_for():
     d = 12
     f, _ = shifted_sphere(d, seed=6)
