@@ -71,7 +71,7 @@ def anchor_hvp(G, z, D):
     return g, dz, apply
 
 
-def anchor_lanczos(G, z, D, k):
+def anchor_lanczos(G, z, D, k, maxiter=None):
     from scipy.sparse.linalg import LinearOperator, eigsh
 
     _, _, apply = anchor_hvp(G, z, D)
@@ -83,7 +83,7 @@ def anchor_lanczos(G, z, D, k):
         return apply(t).detach().double().cpu().numpy()
 
     A = LinearOperator((z.numel(), z.numel()), matvec=matvec, dtype=np.float64)
-    w, V = eigsh(A, k=k, which="LM", tol=1e-6)  # the anchor's settings
+    w, V = eigsh(A, k=k, which="LM", tol=1e-6, maxiter=maxiter)  # the anchor's settings
     order = np.argsort(w)[::-1]
     return w[order], V[:, order], count[0]
 

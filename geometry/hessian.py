@@ -48,7 +48,8 @@ Methods (``hessian(..., method=...)``)
     without double-backward support. ``k=None`` builds the full matrix from batched
     differences; a ``k`` runs ARPACK on them.
 
-Numerics: HVPs run in the code's dtype (float32 for float32 codes); the matrix is assembled,
+Numerics: HVPs run in the code's dtype (float32 for float32 codes; TF32 is switched off while
+they run, see :func:`full_float32`); the matrix is assembled,
 symmetrised and diagonalised in float64, and ARPACK works in float64. Computation follows
 the code's device (or ``device=``). Memory is bounded by ``chunk_size`` vectors per batch.
 
@@ -61,6 +62,7 @@ JSON string ``meta`` (method, backend, n_hvp, seconds, distance, rel_step).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -79,6 +81,19 @@ _OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 BACKENDS = ("auto", "func", "backward", "loop")
 
 GeneratorFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+@contextlib.contextmanager
+def full_float32():
+    """TF32 off while products are taken: cuDNN runs float32 convolutions in TF32 by default on
+    Ampere and later GPUs (about 1e-3 relative error), which would floor the metric's accuracy far
+    above float32's and keep iterative eigensolvers from converging. No effect on a CPU."""
+    conv, mm = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = conv, mm
 
 
 # --------------------------------------------------------------------------------------
@@ -329,8 +344,9 @@ class MetricHVP:
             from tqdm.auto import tqdm
             chunks = tqdm(chunks, desc=f"HVPs ({self.backend})", unit="chunk")
         out = []
-        for i in chunks:
-            out.append(self._apply_chunk(V[i:i + self.chunk_size]).detach())
+        with full_float32():
+            for i in chunks:
+                out.append(self._apply_chunk(V[i:i + self.chunk_size]).detach())
         self.n_hvp += V.shape[0]
         return torch.cat(out)
 
@@ -416,14 +432,15 @@ def _full_matrix_jacobian(op: MetricHVP, phi: Callable, w: torch.Tensor, progres
     if progress:
         from tqdm.auto import tqdm
         chunks = tqdm(chunks, desc="Jacobian (jvp)", unit="chunk")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), full_float32():
         warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*", category=DeprecationWarning)
         J = torch.cat([vmap(lambda v: jvp(f, (op.z,), (v,))[1])(eye[i:i + op.chunk_size]).detach()
                        for i in chunks])  # (d, M)
     op.n_hvp += op.dim
     Jw = J * w.to(J.dtype)
-    H = 2 * (Jw.to(torch.float64) @ J.to(torch.float64).T) if op.device.type == "cpu" else \
-        2 * (Jw @ J.T).to(torch.float64)
+    with full_float32():
+        H = 2 * (Jw.to(torch.float64) @ J.to(torch.float64).T) if op.device.type == "cpu" else \
+            2 * (Jw @ J.T).to(torch.float64)
     return (H + H.T) / 2
 
 

@@ -243,6 +243,26 @@ def test_results_save_and_load(tmp_path, linear_generator):
     assert back.meta["method"] == "lanczos"
 
 
+@pytest.mark.parametrize("method", ["full", "lanczos", "block"])
+def test_products_run_without_tf32(linear_generator, method):
+    # cuDNN's default TF32 convolutions (Ampere+ GPUs) would cost three decimal digits
+    seen = []
+
+    def G(z):
+        seen.append((torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32))
+        return linear_generator(z)
+
+    before = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
+    try:
+        hessian(G, torch.randn(12), "mse", method, **({} if method == "full" else {"k": 2}))
+        assert (True, True) in seen and (False, False) in seen  # the reference image, then the products
+        assert all(flags == (False, False) for flags in seen[2:])
+        assert (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32) == (True, True)
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
+
+
 def test_hvp_operator_matches_matrix(linear_generator):
     op = MetricHVP(linear_generator, torch.randn(12), "mse", chunk_size=4)
     V = torch.randn(9, 12)
