@@ -42,9 +42,9 @@ def test_small_cpu_run_measures_every_step(tmp_path, single_thread):
 def test_cuda_tests_fail_instead_of_skipping_where_a_gpu_is_expected():
     test = "tests/geometry/test_hessian.py::test_follows_the_code_device"
     env = {k: v for k, v in os.environ.items() if k != "LANDSCAPE_EXPECT_CUDA"}
-    run = lambda *extra, **kw: subprocess.run(  # noqa: E731
+    run = lambda *extra, **more: subprocess.run(  # noqa: E731
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", test, *extra], cwd=REPO,
-        capture_output=True, text=True, env={**env, **kw}, timeout=300)
+        capture_output=True, text=True, env={**env, **more}, timeout=300)
     plain = run()
     assert plain.returncode == 0 and "1 skipped" in plain.stdout
     for expected in (run("--device", "cuda"), run(LANDSCAPE_EXPECT_CUDA="1")):

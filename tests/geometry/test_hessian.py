@@ -112,7 +112,7 @@ def test_lanczos_top_k_matches_full_on_digiface(digiface, digiface_code, digifac
         assert abs(lz.eigvecs[:, i] @ full.eigvecs[:, i]) > 0.999
 
 
-def test_block_top_k_matches_full_on_digiface(digiface, digiface_code, digiface_full):
+def test_block_top_k_matches_full_on_digiface(digiface, digiface_code, digiface_full, single_thread):
     k, block = 12, 6
     full = digiface_full
     r = hessian(digiface, digiface_code, "mse", "block", k=k, block_size=block)
@@ -135,7 +135,7 @@ def test_block_takes_the_complete_matrix_when_it_is_cheaper(linear_generator):
     assert rel_err(r.eigvals, np.linalg.eigvalsh(H)[::-1][:3]) < 1e-4
 
 
-def test_block_stops_at_maxiter_with_a_warning(digiface, digiface_code):
+def test_block_stops_at_maxiter_with_a_warning(digiface, digiface_code, single_thread):
     with pytest.warns(RuntimeWarning, match="maxiter=3 blocks"):
         r = hessian(digiface, digiface_code, "mse", "block", k=10, block_size=4, maxiter=3)
     assert r.meta["stop"] == "maxiter" and r.n_hvp == 12 and r.eigvals.shape == (10,)
