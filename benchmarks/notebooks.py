@@ -16,7 +16,9 @@ notebook opens), ``run all`` from the first cell's start to the last cell's end,
 the kernel process's CPU seconds during Run All (with one thread this is about the wall time the
 notebook takes when it has one core to itself, whatever else loads the machine), ``first picture``
 from Run All to the arrival of the first output that is a picture (an image, a plotly figure, or
-a widget other than a progress bar), and the slowest cell. The 1-minute load average is printed before
+a widget other than a progress bar) and the kernel's CPU seconds by then, the slowest cell, and
+the size of the executed notebook as nbclient saves it (outputs and widget state). The 1-minute
+load average is printed before
 and after: other processes on a shared machine count as load too.
 
 Needs the digiface DCGAN and the CIFAR-10 ResNet-20 weights (``LANDSCAPE_HOME``; default
@@ -82,7 +84,7 @@ def _client_class():
         def output(self, outs, msg, display_id, cell_index):
             out = super().output(outs, msg, display_id, cell_index)
             if out is not None:
-                self.arrivals.append((time.monotonic(), out))
+                self.arrivals.append((time.monotonic(), _cpu_seconds(self.km.provisioner.pid), out))
             return out
 
     return TimedClient
@@ -117,6 +119,7 @@ def run_notebook(path: Path, threads: str | None) -> dict:
                     client.execute_cell(cell, index)
                 t_end = time.monotonic()
                 cpu = _cpu_seconds(pid) - cpu0
+                client.set_widgets_metadata()  # what a saved notebook carries, as nbclient's execute() does
         finally:
             for k, v in env_before.items():
                 if v is None:
@@ -126,13 +129,17 @@ def run_notebook(path: Path, threads: str | None) -> dict:
     code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     errors = [(i, o.get("ename")) for i, c in code for o in c.outputs if o.output_type == "error"
               and "raises-exception" not in c.metadata.get("tags", [])]
-    first = next((t - t_kernel for t, out in client.arrivals if _is_picture(out)), float("nan"))
+    first, first_cpu = next(((t - t_kernel, c - cpu0) for t, c, out in client.arrivals if _is_picture(out)),
+                            (float("nan"), float("nan")))
     starts = [t_kernel] + [ends[i] for i, _ in code[:-1]]
     durations = [(ends[i] - s, i) for (i, _), s in zip(code, starts)]
     slowest = max(durations)
     setup = next((o.get("text", "") for _, c in code[:1] for o in c.outputs if o.output_type == "stream"), "")
     threads_line = next((line for line in setup.splitlines() if line.startswith("torch CPU threads")), "?")
-    return {"kernel": t_kernel - t0, "run_all": t_end - t_kernel, "first_picture": first, "cpu": cpu,
+    saved_mb = len(nbformat.writes(nb).encode()) / 1e6  # as saved: outputs and widget state included
+    return {"saved_mb": saved_mb, "kernel": t_kernel - t0, "run_all": t_end - t_kernel, "cpu": cpu,
+            "first_picture": first,
+            "first_picture_cpu": first_cpu,
             "cells": durations, "slowest": slowest, "errors": errors, "threads": threads_line}
 
 
@@ -161,7 +168,8 @@ def main() -> int:
     if args.only:
         paths = [p for p in paths if any(p.name.startswith(k) for k in args.only)]
     if not paths:
-        print(f"no notebook matches {args.only}; notebooks: {', '.join(p.name for p in (REPO / 'notebooks').glob('*.ipynb'))}")
+        names = ", ".join(p.name for p in sorted((REPO / "notebooks").glob("*.ipynb")))
+        print(f"no notebook matches {args.only}; notebooks: {names}")
         return 2
 
     tmp = Path(tempfile.mkdtemp(prefix="nb-bench-kernel-"))
@@ -187,7 +195,8 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     print(f"\nload average after: {_load()}")
-    head = (f"| notebook | threads | kernel s | run all s | kernel CPU s | first picture s | slowest cell (index: s) | "
+    head = ("| notebook | threads | kernel s | run all s | kernel CPU s | first picture s | (kernel CPU s) | "
+            f"slowest cell (index: s) | saved MB | "
             f"< {TARGET_RUN_ALL_S:.0f} s | picture < {TARGET_FIRST_PICTURE_S:.0f} s |")
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
@@ -196,7 +205,8 @@ def main() -> int:
         ok_pic = "yes" if r["first_picture"] < TARGET_FIRST_PICTURE_S else "NO"
         threads = r["threads"].split(":", 1)[-1].strip().split(" ")[0] if r["threads"] != "?" else r["config"]
         print(f"| {r['name']} | {threads} ({r['config']}) | {r['kernel']:.1f} | {r['run_all']:.1f} | {r['cpu']:.1f} | "
-              f"{r['first_picture']:.1f} | {r['slowest'][1]}: {r['slowest'][0]:.1f} | {ok_run} | {ok_pic} |")
+              f"{r['first_picture']:.1f} | {r['first_picture_cpu']:.1f} | {r['slowest'][1]}: {r['slowest'][0]:.1f} | "
+              f"{r['saved_mb']:.1f} | {ok_run} | {ok_pic} |")
         if r["errors"]:
             print(f"|   errors in {r['name']}: {r['errors']} |")
     if args.cells:

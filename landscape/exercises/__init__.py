@@ -13,7 +13,8 @@ notebook                                   checks
 02 generator geometry                      :func:`check_dims_for_fraction`, :func:`check_metric_prediction`
 03 tuning maps                             :func:`check_tuning_curve`, :func:`check_sphere_peak`
 04 level sets and topology                 :func:`check_component_count`, :func:`check_significant_peaks`
-05 workshop: a hidden V1 cell              :func:`hidden_v1_cell` (``check_orientation``, ``check_frequency``, ``reveal``)
+05 workshop: a hidden V1 cell              :func:`hidden_v1_cell` (its ``check_orientation``,
+                                           ``check_frequency`` and ``reveal``)
 06 feature visualisation vs evolution      :func:`check_latent_ascent`
 ========================================  =====================================================
 

@@ -82,6 +82,7 @@ def check_significant_peaks(n_significant_peaks: Callable[[np.ndarray, float, fl
             elif got == 0:
                 hint = "for super-level sets birth >= death: persistence = birth - death (replace -inf by lo)"
             else:
-                hint = "persistence = birth - np.where(np.isfinite(death), death, lo); count those > threshold * (hi - lo)"
+                hint = ("persistence = birth - np.where(np.isfinite(death), death, lo); "
+                        "count those > threshold * (hi - lo)")
             fail(f"{name} with threshold {threshold}: yours {got:g}, expected {p.n_peaks_}", hint)
     return passed("n_significant_peaks agrees with SuperlevelPersistence on 4 maps at 3 thresholds")

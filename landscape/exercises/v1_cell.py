@@ -78,7 +78,8 @@ class HiddenV1Cell(Unit):
         est = as_number(estimate, "your orientation estimate")
         err = orientation_error(est, self._cell.orientation)
         if err > ORIENTATION_TOLERANCE_DEG:
-            fail(f"{fmt(est)}° is more than {ORIENTATION_TOLERANCE_DEG:g}° away from the cell's preferred orientation",
+            fail(f"{fmt(est)}° is more than {ORIENTATION_TOLERANCE_DEG:g}° away from the cell's preferred "
+                 "orientation",
                  "average the repeats of each image, take the best phase at each orientation, and pick the "
                  "orientation with the highest mean; orientations are degrees counter-clockwise from horizontal "
                  "bars, modulo 180")

@@ -5,8 +5,9 @@ One JupyterLab server (127.0.0.1, a free port) and one browser serve all six not
 the student versions, exercises unsolved). For each notebook: Run > Run All Cells, wait until
 every code cell has run and the kernel is idle, then check what a person would see:
 
-* no error output except in the exercise cells (tagged ``raises-exception``), and those show the
-  exercise's own ``NotImplementedError("exercise: ...")`` — and Run All went on past them;
+* no error output (nor any text on stderr) except in the exercise cells (tagged
+  ``raises-exception``), and those show the exercise's own ``NotImplementedError("exercise:
+  ...")`` — and Run All went on past them;
 * no "Error displaying widget" anywhere;
 * every plotly figure on the page holds at least one trace (no empty plot), and every notebook
   shows at least one;
@@ -48,9 +49,16 @@ LAB_SETTINGS = {
 SERVER_START_S = 60
 RUN_ALL_S = 240
 WIDGET_UPDATE_S = 30
-ERROR_OUTPUT = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']"
+#: an error output (JupyterLab renders a traceback as stderr text) or any other text on stderr
+ERROR_OUTPUT = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
 #: every plotly graph div on the page with its number of traces (plotly keeps them on the div as .data)
 PLOTLY_TRACES = "() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(g => (g.data || []).length)"
+#: the same in a notebook, with the index of the code cell each figure is in
+PLOTLY_TRACES_BY_CELL = """() => {
+  const cells = Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell'));
+  return Array.from(document.querySelectorAll('.jp-Notebook .js-plotly-plot')).map(
+    g => [cells.indexOf(g.closest('.jp-CodeCell')), (g.data || []).length]);
+}"""
 
 
 def _free_port() -> int:
@@ -137,8 +145,11 @@ def browser():
 
 
 def _shutdown_kernels(url: str) -> None:
-    """Stop every kernel through the server (frees the CPU and memory for the next notebook)."""
+    """End every session and kernel through the server (frees CPU and memory for the next notebook)."""
     try:
+        for sess in _get_json(f"{url}/api/sessions"):
+            req = urllib.request.Request(f"{url}/api/sessions/{sess['id']}", method="DELETE")
+            urllib.request.urlopen(req, timeout=10).close()
         for k in _get_json(f"{url}/api/kernels"):
             req = urllib.request.Request(f"{url}/api/kernels/{k['id']}", method="DELETE")
             urllib.request.urlopen(req, timeout=10).close()
@@ -146,9 +157,12 @@ def _shutdown_kernels(url: str) -> None:
         pass
 
 
-def _kernels_idle(url: str) -> bool:
-    kernels = _get_json(f"{url}/api/kernels")
-    return bool(kernels) and all(k["execution_state"] == "idle" for k in kernels)
+def _kernel_idle(url: str, notebook: str) -> bool:
+    """Whether the kernel of ``notebook``'s session has started and is idle."""
+    for sess in _get_json(f"{url}/api/sessions"):
+        if sess.get("path", "").endswith(notebook) and sess.get("kernel"):
+            return sess["kernel"]["execution_state"] == "idle"
+    return False
 
 
 def _wait_until(condition, timeout_s: float, what: str) -> None:
@@ -167,13 +181,16 @@ def _exercise_cells(path: Path) -> list[int]:
     return [i for i, c in enumerate(code) if "raises-exception" in c.metadata.get("tags", [])]
 
 
-def _run_all(page, url: str, n_code: int, allowed: list[int]) -> None:
+def _run_all(page, url: str, notebook: str, n_code: int, allowed: list[int]) -> None:
     """Run > Run All Cells; wait until every code cell has a prompt number and the kernel is idle.
 
     Fails at once on an error output in a cell that is not an exercise.
     """
     page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    prompts = page.locator(".jp-CodeCell .jp-InputPrompt")
+    _wait_until(lambda: any(p.strip() != "[ ]:" for p in prompts.all_inner_texts()), 60,
+                "Run All starting (a cell prompt leaving '[ ]:')")
     cells = page.locator(".jp-Notebook .jp-CodeCell")
     deadline = time.monotonic() + RUN_ALL_S
     settled = 0
@@ -184,7 +201,7 @@ def _run_all(page, url: str, n_code: int, allowed: list[int]) -> None:
                             f"{cells.nth(i).locator(ERROR_OUTPUT).first.inner_text()[-3000:]}")
         prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
         done = sum(bool(re.fullmatch(r"\[\d+\]:", p.strip())) for p in prompts)
-        settled = settled + 1 if done == n_code and _kernels_idle(url) else 0
+        settled = settled + 1 if done == n_code and _kernel_idle(url, notebook) else 0
         if settled >= 2:  # idle twice in a row: not just a gap between two queued cells
             return
         if time.monotonic() > deadline:
@@ -200,12 +217,17 @@ def _check_page(page, name: str, allowed: list[int]) -> None:
         err = cells.nth(i).locator(ERROR_OUTPUT)
         assert err.count() == 1, f"{name}: exercise cell {i} should show its NotImplementedError"
         text = err.first.inner_text()
-        assert "NotImplementedError" in text and "exercise:" in text, f"{name}: exercise cell {i} failed otherwise:\n{text}"
+        assert "NotImplementedError" in text and "exercise:" in text, \
+            f"{name}: exercise cell {i} failed otherwise:\n{text}"
     body = page.locator(".jp-Notebook").inner_text()
     assert "Error displaying widget" not in body, f"{name}: a widget failed to display"
-    traces = page.evaluate(PLOTLY_TRACES)
-    assert traces, f"{name}: no plotly figure was drawn"
-    assert all(n > 0 for n in traces), f"{name}: an empty plotly figure (traces per figure: {traces})"
+    figures = page.evaluate(PLOTLY_TRACES_BY_CELL)
+    assert figures, f"{name}: no plotly figure was drawn"
+    empty = [cell for cell, n in figures if n == 0]
+    if empty:
+        page.locator(".jp-Notebook .jp-CodeCell").nth(empty[0]).scroll_into_view_if_needed()
+        pytest.fail(f"{name}: an empty plotly figure (no trace) in code cell(s) {empty}; "
+                    f"(code cell, traces) of every figure: {figures}")
 
 
 def _check_report_tab(page, context) -> None:
@@ -226,7 +248,7 @@ def _check_report_tab(page, context) -> None:
         report.close()
 
 
-def _check_explorer_slider(page, url: str) -> None:
+def _check_explorer_slider(page, url: str, notebook: str) -> None:
     """Notebook 02's last cell: a latent explorer whose slider moves the image and the response plot."""
     explorer = page.locator(".jp-Notebook .jp-CodeCell").last
     explorer.scroll_into_view_if_needed()
@@ -245,7 +267,7 @@ def _check_explorer_slider(page, url: str) -> None:
     _wait_until(lambda: image.get_attribute("src") != before["src"], WIDGET_UPDATE_S, "the image updating")
     _wait_until(lambda: plot.locator(".scatterlayer .point").count() > before["points"], WIDGET_UPDATE_S,
                 "the response plot gaining points")
-    _wait_until(lambda: _kernels_idle(url), WIDGET_UPDATE_S, "the kernel settling")
+    _wait_until(lambda: _kernel_idle(url, notebook), WIDGET_UPDATE_S, "the kernel settling")
     page.wait_for_timeout(500)  # let plotly finish drawing before the screenshot
     assert float(readout.inner_text()) > float(before["readout"])
     assert image.screenshot() != before["image"], "the generated image looks the same after moving the slider"
@@ -262,20 +284,26 @@ def test_notebook_run_all_in_jupyterlab(name, jupyterlab, browser):
     n_code = sum(c.cell_type == "code" for c in nbformat.read(root / f"{name}.ipynb", as_version=4).cells)
     allowed = _exercise_cells(root / f"{name}.ipynb")
     ARTIFACTS.mkdir(exist_ok=True)
+    _shutdown_kernels(url)  # nothing left running from an earlier notebook
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(60_000)
     try:
         page.goto(f"{url}/lab/tree/{name}.ipynb?reset")  # ?reset: restore no tab of an earlier notebook
         page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=90_000)
-        _wait_until(lambda: _kernels_idle(url), 60, "the notebook's kernel starting")
-        _run_all(page, url, n_code, allowed)
+        _wait_until(lambda: _kernel_idle(url, f"{name}.ipynb"), 90, "the notebook's kernel starting")
+        _run_all(page, url, f"{name}.ipynb", n_code, allowed)
         _check_page(page, name, allowed)
         if name == "01_evolve_a_neuron":
             _check_report_tab(page, context)
         if name == "02_generator_geometry":
-            _check_explorer_slider(page, url)
+            _check_explorer_slider(page, url, f"{name}.ipynb")
+        if allowed:  # the first exercise, as a student sees it after Run All
+            page.locator(".jp-Notebook .jp-CodeCell").nth(allowed[0]).scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / f"notebook_{name}.png"))
+    except BaseException:
+        page.screenshot(path=str(ARTIFACTS / f"notebook_{name}_failed.png"))
+        raise
     finally:
         context.close()
         _shutdown_kernels(url)
