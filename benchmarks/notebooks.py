@@ -5,9 +5,9 @@ Target (issue 14): every notebook's Run All under 60 s on the 2-core CPU while a
 keeps one core busy, and its first picture (an image, a plotly figure or a widget) within 5 s of
 Run All. Each notebook runs in a fresh kernel (nbclient, this venv's Python) in a temporary folder,
 exactly as committed: the notebook's own first cell (``landscape.notebook_setup``) picks the torch
-threads. The peer in the same run is torch's default thread count (``--peer-threads 2`` runs
-every notebook a second time with ``LANDSCAPE_THREADS=2``, alternating with the first so that
-load from other processes hits both alike).
+threads. The peer in the same run is torch's default (``--peer-threads 2`` runs every notebook a
+second time with 2 threads, one per core, and OpenMP's default spin-waiting, alternating with the
+first so that load from other processes hits both alike).
 
     python benchmarks/notebooks.py [--solutions] [--only 01 05] [--busy 1] [--peer-threads 2]
 
@@ -90,19 +90,22 @@ def _client_class():
     return TimedClient
 
 
-def run_notebook(path: Path, threads: str | None) -> dict:
+def run_notebook(path: Path, threads: str | None, default_wait: bool = False) -> dict:
     """Execute one notebook in a fresh kernel; timings in seconds."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory(prefix="nb-bench-") as work:
-        # an explicit count goes to OMP_NUM_THREADS too, for kernels that never call notebook_setup
-        env_before = {k: os.environ.get(k) for k in ("LANDSCAPE_THREADS", "OMP_NUM_THREADS")}
+        # an explicit count goes to OMP_NUM_THREADS too, for kernels that never call notebook_setup;
+        # the peer (default_wait) waits as OpenMP does by default, spinning (libgomp's documented
+        # default spin count), as a kernel that never called notebook_setup would
+        env_before = {k: os.environ.get(k) for k in ("LANDSCAPE_THREADS", "OMP_NUM_THREADS", "GOMP_SPINCOUNT")}
         for k in env_before:
-            if threads is not None:
-                os.environ[k] = threads
-            else:
-                os.environ.pop(k, None)
+            os.environ.pop(k, None)
+        if threads is not None:
+            os.environ["LANDSCAPE_THREADS"] = os.environ["OMP_NUM_THREADS"] = threads
+        if default_wait:
+            os.environ["GOMP_SPINCOUNT"] = "300000"
         ends: dict[int, float] = {}
         client = _client_class()(nb, kernel_name="python3", timeout=900, startup_timeout=120, allow_errors=True,
                                  resources={"metadata": {"path": work}},
@@ -180,11 +183,11 @@ def main() -> int:
     rows = []
     try:
         for path in paths:
-            configs = [args.threads] + ([args.peer_threads] if args.peer_threads else [])
-            for threads in configs:
-                r = run_notebook(path, threads)
+            configs = [(args.threads, False)] + ([(args.peer_threads, True)] if args.peer_threads else [])
+            for threads, peer in configs:
+                r = run_notebook(path, threads, default_wait=peer)
                 r["name"] = str(path.relative_to(REPO / "notebooks"))
-                r["config"] = threads or "auto"
+                r["config"] = (threads or "auto") + (", OpenMP default wait" if peer else "")
                 rows.append(r)
                 print(f"  {r['name']} [{r['config']}]: run all {r['run_all']:.1f} s, first picture "
                       f"{r['first_picture']:.1f} s, load {_load()}", flush=True)

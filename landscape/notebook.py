@@ -15,8 +15,8 @@ ascent cell: 216 s with default threads, 12.7 s with one). So the automatic choi
 cores that are idle *now* (cores minus the 1-minute load average, rounded down), at least 1 and at
 most 4 (the notebooks' batches of 20-400 small images gain little beyond that). When more than
 one thread is chosen before torch is first imported, OpenMP is also told to sleep rather than
-spin while it waits (``OMP_WAIT_POLICY=PASSIVE``), which halved the cost of a second thread
-under load here.
+spin while it waits (``OMP_WAIT_POLICY=PASSIVE``, unless ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``
+is set already), which halved the cost of a second thread under load here.
 
 An explicit choice always wins, in this order: the ``threads`` argument, ``LANDSCAPE_THREADS``,
 then ``OMP_NUM_THREADS`` (the standard variable most clusters set).
@@ -227,10 +227,10 @@ def notebook_setup(needs: Sequence[str] = (), *, threads: int | str | None = Non
         Listing every missing model, package or bad setting, each with what to do.
     """
     n_threads, reason = choose_threads(threads)
-    if n_threads > 1 and "torch" not in sys.modules:
+    if n_threads > 1 and "torch" not in sys.modules and not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(os.environ):
         # read by OpenMP when torch loads it: waiting threads sleep instead of spinning on cores
-        # that other processes need
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # that other processes need (unless the user tuned OpenMP's waiting already)
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     import torch
 
     torch.set_num_threads(n_threads)

@@ -50,11 +50,11 @@ def check_evolution_loop(evolve_by_hand: Callable[..., Any], generator: Any, uni
     def fresh():
         return optim.make(optimizer, generator.dim, seed=seed, **({"device": device} if device is not None else {}))
 
-    expected = _reference(generator, unit, fresh(), N_GENERATIONS)
-    got = evolve_by_hand(generator, unit, fresh(), N_GENERATIONS)
+    got = evolve_by_hand(generator, unit, fresh(), N_GENERATIONS)  # first: an unfinished exercise fails fast
     if got is None:
         fail("evolve_by_hand returned None", "collect the best response of each generation in a list and return it")
     got = as_array(got, "the returned best responses").reshape(-1)
+    expected = _reference(generator, unit, fresh(), N_GENERATIONS)
     if got.size != N_GENERATIONS:
         fail(f"asked for {N_GENERATIONS} generations, evolve_by_hand returned {got.size} values",
              "append one number per generation: the largest score of that generation")

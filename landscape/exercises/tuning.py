@@ -28,9 +28,9 @@ def check_tuning_curve(tuning_curve: Callable[..., Any], generator: Any, unit: A
     not_done(tuning_curve, "tuning_curve")
     center = as_array(center, "center").reshape(-1)
     axis = as_array(axis, "axis").reshape(-1)
-    expected = maps.tuning_curves(generator, unit, center, axis[None], CHECK_OFFSETS, progress=False).values[0]
     got = as_array(tuning_curve(generator, unit, center.copy(), axis.copy(), CHECK_OFFSETS.copy()),
                    "the returned responses").reshape(-1)
+    expected = maps.tuning_curves(generator, unit, center, axis[None], CHECK_OFFSETS, progress=False).values[0]
     if got.shape != expected.shape:
         fail(f"for {CHECK_OFFSETS.size} offsets tuning_curve returned {got.size} values",
              "one response per offset, in the order of the offsets")

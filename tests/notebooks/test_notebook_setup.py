@@ -128,3 +128,18 @@ def test_importing_landscape_stays_light():
     out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == [False, False]
     assert notebook.MAX_AUTO_THREADS == 4
+
+
+@pytest.mark.parametrize("extra, expected", [({}, "PASSIVE"), ({"GOMP_SPINCOUNT": "300000"}, None),
+                                             ({"OMP_WAIT_POLICY": "ACTIVE"}, "ACTIVE")])
+def test_more_than_one_thread_sleeps_while_waiting_unless_openmp_was_tuned(extra, expected):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS")}
+    env.update(LANDSCAPE_THREADS="2", **extra)
+    code = ("import os, landscape; landscape.notebook_setup(quiet=True); import torch; "
+            "print(os.environ.get('OMP_WAIT_POLICY'), torch.get_num_threads())")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == [str(expected), "2"]
