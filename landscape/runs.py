@@ -464,6 +464,8 @@ def evolve(generator: Generator, unit: Unit, optimizer: Optimizer, budget: int, 
                         "unit": unit.state_dict()}, buf)
             atomic_write_bytes(ck_path, buf.getvalue())
             if bar is not None:
+                if evaluations > bar.total:  # the last generation overshoots: tqdm would show "306/?"
+                    bar.total = evaluations
                 bar.update(int(codes.shape[0]))
                 bar.set_postfix(best=f"{float(scores.max()):.3g}")
             g += 1
