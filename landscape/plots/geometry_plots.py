@@ -54,7 +54,9 @@ class SpectrumDisplay(Display):
                       row=1, col=1)
         cum = np.cumsum(st.spectrum_mean_) / max(st.spectrum_mean_.sum(), 1e-300)
         fig.add_trace(go.Scatter(x=x, y=cum, name=f"{label} cumulative"), row=1, col=2)
-        fig.update_yaxes(type="log", row=1, col=1)
+        # "power" ticks read 10^-4, where plotly's default SI prefixes read "100µ", "10f"
+        fig.update_yaxes(type="log", exponentformat="power", title_text="eigenvalue", row=1, col=1)
+        fig.update_yaxes(title_text="cumulative fraction", range=[0, 1.02], row=1, col=2)
         fig.update_xaxes(title_text="eigen-dimension (sorted)")
         fig.update_layout(title=self.title)
         return fig
@@ -78,7 +80,10 @@ class HomogeneityDisplay(Display):
             f"corr of entries H_i, H_j, mean {h.summary_['entry_corr']['mean']:.3f}"))
         fig.add_trace(go.Heatmap(z=h.corr_log_, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
                                  showscale=False), row=1, col=1)
-        fig.add_trace(go.Heatmap(z=h.entry_corr_, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True),
+        fig.add_trace(go.Heatmap(z=h.entry_corr_, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
+                                 colorbar=dict(title="correlation")),
                       row=1, col=2)
+        fig.update_xaxes(title_text="position j (code)", dtick=1)
+        fig.update_yaxes(title_text="position i (code)", dtick=1, autorange="reversed")
         fig.update_layout(title=self.title)
         return fig
