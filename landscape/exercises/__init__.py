@@ -18,30 +18,24 @@ notebook                                   checks
 06 feature visualisation vs evolution      :func:`check_latent_ascent`
 ========================================  =====================================================
 
-Importing this package loads nothing heavy; each check imports what it needs.
+Importing this package loads nothing heavy (a notebook imports it before ``notebook_setup``
+chooses torch's threads); each check loads on first use (:mod:`landscape.lazy`).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
 from landscape.exercises.base import ExerciseError
+from landscape.lazy import lazy_exports
 
-_LAZY = {
-    "check_evolution_loop": "evolution_loop",
-    "check_dims_for_fraction": "spectrum", "check_metric_prediction": "spectrum",
-    "check_tuning_curve": "tuning", "check_sphere_peak": "tuning",
-    "check_component_count": "level_sets", "check_significant_peaks": "level_sets",
-    "HiddenV1Cell": "v1_cell", "hidden_v1_cell": "v1_cell", "orientation_error": "v1_cell",
-    "check_latent_ascent": "gradient_ascent",
-}
+if TYPE_CHECKING:
+    from landscape.exercises.evolution_loop import check_evolution_loop
+    from landscape.exercises.gradient_ascent import check_latent_ascent
+    from landscape.exercises.level_sets import check_component_count, check_significant_peaks
+    from landscape.exercises.spectrum import check_dims_for_fraction, check_metric_prediction
+    from landscape.exercises.tuning import check_sphere_peak, check_tuning_curve
+    from landscape.exercises.v1_cell import HiddenV1Cell, hidden_v1_cell, orientation_error
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"landscape.exercises.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'landscape.exercises' has no attribute {name!r}")
-
-
-__all__ = sorted([*_LAZY, "ExerciseError"])
+__getattr__, __dir__, _names = lazy_exports(__name__, __file__, globals())
+__all__ = sorted([*_names, "ExerciseError"])

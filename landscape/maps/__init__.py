@@ -13,17 +13,15 @@
 
 ``from landscape.maps import TuningMap`` loads neither torch nor scipy: the names below resolve
 on first use (measured: reading a map's module takes 0.4 s, all of them with torch 3.0 s, on the
-shared 2-core machine at load 10). The imports under ``TYPE_CHECKING`` are the table: static
-tools (type checkers, import-linter) read them as the package's imports, and ``__getattr__``
-resolves the same names at run time.
+shared 2-core machine at load 10). The imports under ``TYPE_CHECKING`` are the table
+(:mod:`landscape.lazy`): static tools read them, ``__getattr__`` resolves the same names.
 """
 
 from __future__ import annotations
 
-import ast
-import importlib
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from landscape.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from landscape.maps.axes import TrajectoryPCA, check_axes, hessian_axes, orthonormalize, pc_axes, random_axes
@@ -36,24 +34,4 @@ if TYPE_CHECKING:
     from landscape.maps.tuning_map import TuningMap, map_paths
 
 
-def _static_imports() -> dict[str, str]:
-    # name -> module, read from the TYPE_CHECKING block above (one table, not two)
-    tree = ast.parse(Path(__file__).read_text())
-    block = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
-    return {a.asname or a.name: node.module for node in block.body for a in node.names}
-
-
-_LAZY = _static_imports()
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'landscape.maps' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + list(_LAZY))
-
-
-__all__ = sorted(_LAZY)
+__getattr__, __dir__, __all__ = lazy_exports(__name__, __file__, globals())
