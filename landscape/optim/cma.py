@@ -188,6 +188,25 @@ class CMAES(Optimizer):
         if init_codes is not None:
             self.initialize(init_codes)
 
+    # -- the search distribution: codes ~ N(mean_, sigma_² C) ----------------------------------
+    def covariance(self) -> torch.Tensor:
+        """C, the covariance of the search distribution (without ``sigma_²``): a (d, d) tensor.
+
+        Formed from the factor on each call (O(d³)); the optimizer itself never forms it.
+        """
+        a = self._factor()
+        return a @ a.T
+
+    @property
+    def representation(self) -> str:
+        """How the factor A of C = A Aᵀ is held now (the cost of a generation follows it):
+        ``"low rank"`` (the identity plus rows, while they are fewer than a dense product costs),
+        ``"folding"`` (a dense part, the oldest rows being folded into it a generation's worth at a
+        time), or ``"dense"``."""
+        if self._B is None:
+            return "low rank"
+        return "folding" if self._rank > self._lo else "dense"
+
     # -- the factor ------------------------------------------------------------------------
     def _apply(self, z: torch.Tensor) -> torch.Tensor:
         """Rows ``z`` (n, d) mapped by the factor: ``(A zᵢ)ᵀ``, shape (n, d)."""
