@@ -221,10 +221,10 @@ class Optimizer(abc.ABC):
 
     @staticmethod
     def _best_told(codes: torch.Tensor, scores: torch.Tensor) -> tuple[int, float, torch.Tensor | None]:
-        """(rows told, best finite score or NaN, a copy of its code)."""
+        """(rows told, best finite score or -inf when there is none, a copy of its code)."""
         finite = torch.isfinite(scores)
         if not bool(finite.any()):
-            return codes.shape[0], math.nan, None
+            return codes.shape[0], -math.inf, None
         i = int(torch.where(finite, scores, scores.new_tensor(-math.inf)).argmax())
         return codes.shape[0], float(scores[i]), codes[i].detach().clone()
 
@@ -302,18 +302,20 @@ class Optimizer(abc.ABC):
         """Restore what :meth:`_state` returned."""
 
     def _tracking_state(self) -> dict[str, Any]:
-        return {"result": {"best_code": self._best_code, "best_score": self._best_score,
-                           "best_generation": self._best_generation, "evaluations": self._evaluations,
-                           "best_history": torch.tensor(self._best_history, dtype=torch.float64)}}
+        # flat entries (tensors and plain values), like every other entry of a state dict
+        return {"result_best_code": self._best_code, "result_best_score": self._best_score,
+                "result_best_generation": self._best_generation, "result_evaluations": self._evaluations,
+                "result_best_history": torch.tensor(self._best_history, dtype=torch.float64)}
 
     def _load_tracking_state(self, state: dict[str, Any]) -> None:
-        r = state.get("result")  # absent in checkpoints written before results were kept
-        if r is None:
+        if "result_best_score" not in state:  # a checkpoint written before results were kept
             return
-        self._best_code = None if r["best_code"] is None else r["best_code"].to(self.device).clone()
-        self._best_score, self._best_generation = float(r["best_score"]), int(r["best_generation"])
-        self._evaluations = int(r["evaluations"])
-        self._best_history = [float(v) for v in r["best_history"].tolist()]
+        code = state["result_best_code"]
+        self._best_code = None if code is None else code.to(self.device).clone()
+        self._best_score = float(state["result_best_score"])
+        self._best_generation = int(state["result_best_generation"])
+        self._evaluations = int(state["result_evaluations"])
+        self._best_history = [float(v) for v in state["result_best_history"].tolist()]
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue bit-for-bit: hyper-parameters, search state, RNG."""
