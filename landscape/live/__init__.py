@@ -7,36 +7,27 @@
 * :mod:`.experiment` — :func:`run_experiment`, the loop (resumable after ``kill -9``).
 * :mod:`.simrig` — a simulated rig, run as ``python -m landscape.live.simrig``.
 
-Importing this package loads nothing heavy; names resolve on first use.
+Every module here needs torch, so the package imports its names plainly, except
+:class:`SimulatedRig`: ``python -m landscape.live.simrig`` runs that module as ``__main__``, and
+importing it from here first would run it twice (it resolves on first use, :mod:`landscape.lazy`).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-_LAZY = {
-    "run_experiment": "landscape.live.experiment",
-    "LiveTimeout": "landscape.live.experiment",
-    "LiveError": "landscape.live.protocol",
-    "ResponseError": "landscape.live.protocol",
-    "ResponseTooLargeError": "landscape.live.protocol",
-    "UnsafeResponseError": "landscape.live.protocol",
-    "ResponseTable": "landscape.live.protocol",
-    "parse_response": "landscape.live.protocol",
-    "read_response_file": "landscape.live.protocol",
-    "encode_response": "landscape.live.protocol",
-    "check_image_id": "landscape.live.protocol",
-    "FolderTransport": "landscape.live.folder",
-    "StorageError": "landscape.live.folder",
-    "HTTPTransport": "landscape.live.server",
-    "SimulatedRig": "landscape.live.simrig",
-}
+from landscape.lazy import lazy_exports
+from landscape.live.experiment import LiveTimeout, run_experiment
+from landscape.live.folder import FolderTransport, StorageError
+from landscape.live.protocol import (LiveError, ResponseError, ResponseTable, ResponseTooLargeError,
+                                     UnsafeResponseError, check_image_id, encode_response, parse_response,
+                                     read_response_file)
+from landscape.live.server import HTTPTransport
 
-__all__ = sorted(_LAZY)
+if TYPE_CHECKING:
+    from landscape.live.simrig import SimulatedRig
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'landscape.live' has no attribute {name!r}")
+__getattr__, __dir__, _lazy = lazy_exports(__name__, __file__, globals())
+__all__ = sorted(["run_experiment", "LiveTimeout", "LiveError", "ResponseError", "ResponseTooLargeError",
+                  "UnsafeResponseError", "ResponseTable", "parse_response", "read_response_file", "encode_response",
+                  "check_image_id", "FolderTransport", "StorageError", "HTTPTransport", *_lazy])

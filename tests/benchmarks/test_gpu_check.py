@@ -15,6 +15,7 @@ import torch
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_small_cpu_run_measures_every_step(tmp_path, single_thread):
     sys.path.insert(0, str(REPO / "benchmarks"))
     try:
@@ -38,6 +39,7 @@ def test_small_cpu_run_measures_every_step(tmp_path, single_thread):
     assert steps["agreement"]["map_rel"] == 0.0 and set(steps["agreement"]["optimizers"]) == set(optim.names())
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks what happens without a GPU")
 def test_cuda_tests_fail_instead_of_skipping_where_a_gpu_is_expected():
     test = "tests/geometry/test_hessian.py::test_follows_the_code_device"

@@ -67,6 +67,7 @@ def test_full_matches_autograd_on_a_real_generator_slice(digiface, digiface_code
     assert rel_err(r.matrix, ref) < 1e-4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("distance", ["mse", "lpips-calibrated", "lpips-module"])
 def test_full_by_jacobian_equals_full_by_hvps(distance):
     from geometry.distances import LPIPS

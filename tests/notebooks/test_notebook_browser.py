@@ -133,8 +133,10 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory, notebook_env: dict[str,
             server.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # module scope: playwright's sync API keeps an event loop running while it is open, which would
+    # break every later test that starts one (asyncio.run, the widgets' own browser tests)
     sync_playwright = _require_browser()
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)

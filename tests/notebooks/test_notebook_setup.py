@@ -132,6 +132,7 @@ def test_importing_landscape_stays_light():
 
 @pytest.mark.parametrize("extra, expected", [({}, "PASSIVE"), ({"GOMP_SPINCOUNT": "300000"}, None),
                                              ({"OMP_WAIT_POLICY": "ACTIVE"}, "ACTIVE")])
+@pytest.mark.slow
 def test_more_than_one_thread_sleeps_while_waiting_unless_openmp_was_tuned(extra, expected):
     import os
     import subprocess

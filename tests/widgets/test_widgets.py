@@ -60,6 +60,7 @@ def test_latent_explorer_moves_the_code_image_and_response(gen_unit):
         LatentExplorer(G, unit, center, {"bad": np.ones((2, 5))})
 
 
+@pytest.mark.slow
 def test_dashboard_pauses_stops_resumes_and_says_when_complete(gen_unit, tmp_path):
     G, unit = gen_unit
     dash = EvolutionDashboard(G, unit, "ga", budget=100, out=tmp_path / "run", seed=0)

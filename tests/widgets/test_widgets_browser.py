@@ -20,7 +20,7 @@ import pytest
 from browser_lab import JupyterLab, LabError, launch_chromium, open_notebook, run_all, wait_for_cells, wait_until
 from widget_notebook import OWN_CELLS, write_widget_notebook
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 UPDATE_S = 45  # generous: a software-WebGL redraw takes ~1 s on a busy 2-core machine
