@@ -2,8 +2,10 @@
 
 For each generator x distance it times, in one process on one device:
 
-* ``full``            geometry.hessian(method="full"): batched HVPs (torch.func vmap of jvp-of-grad)
+* ``full``            geometry.hessian(method="full"): 2 Jᵀ W J from batched jvps where the distance is a
+                      quadratic form (mse, LPIPS), else batched HVPs (torch.func vmap of jvp-of-grad)
 * ``lanczos``         geometry.hessian(method="lanczos", k): ARPACK on exact HVPs
+* ``block``           geometry.hessian(method="block", k): block Lanczos on batched exact HVPs
 * ``fd``              geometry.hessian(method="fd"): central differences of batched gradients
 * ``anchor-lanczos``  GAN-Geometry's approach: one retained-graph double-backward HVP per ARPACK matvec
 * ``anchor-full``     GAN-Geometry's "BP": the full matrix one double-backward pass per column
@@ -12,8 +14,9 @@ and reports wall and CPU seconds, HVPs, ms per HVP and agreement with ``full`` (
 relative error over the top 50, correlation of the matrices' entries, and the mean overlap
 |v_i . v_i_full| of the top eigenvectors). Where a full Hessian is out of the time budget
 (``--budget quick`` for d > 512, meant for a CPU) the full-matrix rows (full, fd, anchor-full)
-time a slice of the HVPs and extrapolate to all d, marked ``est``, the Lanczos rows find
-``--quick-k`` eigenpairs, and agreement is measured against ``lanczos``.
+time a slice of the HVPs and extrapolate to all d, marked ``est`` (``--skip-full`` leaves them
+out), the Lanczos and block rows find ``--quick-k`` eigenpairs, and agreement is measured
+against ``lanczos``.
 
 Generators: ``digiface`` (digiface-dcgan64 from the zoo, real weights, d = 100) and ``fc6``
 (the DeePSiM fc6 architecture with random weights, d = 4096, 256x256). Distances: ``mse``
@@ -27,6 +30,7 @@ weight-shuffled control and prints their anisotropy and homogeneity.
 Usage::
 
     python benchmarks/hessian.py                      # CPU, quick budget (a few minutes)
+    python benchmarks/hessian.py --generators fc6 --quick-k 50 --skip-full   # top-50 at d = 4096
     python benchmarks/hessian.py --device cuda --budget full
     python benchmarks/hessian.py --generators digiface --anisotropy 8
 """
@@ -67,7 +71,7 @@ def anchor_hvp(G, z, D):
     return g, dz, apply
 
 
-def anchor_lanczos(G, z, D, k):
+def anchor_lanczos(G, z, D, k, maxiter=None):
     from scipy.sparse.linalg import LinearOperator, eigsh
 
     _, _, apply = anchor_hvp(G, z, D)
@@ -79,7 +83,7 @@ def anchor_lanczos(G, z, D, k):
         return apply(t).detach().double().cpu().numpy()
 
     A = LinearOperator((z.numel(), z.numel()), matvec=matvec, dtype=np.float64)
-    w, V = eigsh(A, k=k, which="LM", tol=1e-6)  # the anchor's settings
+    w, V = eigsh(A, k=k, which="LM", tol=1e-6, maxiter=maxiter)  # the anchor's settings
     order = np.argsort(w)[::-1]
     return w[order], V[:, order], count[0]
 
@@ -168,9 +172,9 @@ class Timer:
 def agreement(w, V, M, ref_w, ref_V, ref_M, top=50):
     k = min(top, len(w), len(ref_w))
     rel = float(np.max(np.abs(w[:k] - ref_w[:k]) / np.abs(ref_w[:k])))
-    overlap = float(np.mean(np.abs(np.sum(V[:, :k] * ref_V[:, :k], axis=0))))
+    overlaps = np.abs(np.sum(V[:, :k] * ref_V[:, :k], axis=0))
     corr = float(np.corrcoef(M.ravel(), ref_M.ravel())[0, 1]) if M is not None and ref_M is not None else None
-    return rel, corr, overlap
+    return rel, corr, float(overlaps.mean()), float(overlaps.min())
 
 
 # ------------------------------------------------------------------------------ runs
@@ -184,10 +188,11 @@ def bench_pair(gname, dname, args, rows):
     print(f"\n== {gname} (d={d}) x {dname} on {device}" + (" [quick budget: full matrices extrapolated]"
                                                           if quick_big else ""), flush=True)
 
-    def row(method, t, n_hvp, est=False, agree=(None, None, None), ref="full"):
+    def row(method, t, n_hvp, est=False, agree=(None, None, None, None), ref="full"):
         r = dict(generator=gname, d=d, distance=dname, method=method, wall_s=t.wall, cpu_s=t.cpu, n_hvp=n_hvp,
                  ms_per_hvp=1e3 * t.wall / max(n_hvp, 1), estimated=est, eig_rel_err=agree[0],
-                 matrix_corr=agree[1], eigvec_overlap=agree[2], reference=ref)
+                 matrix_corr=agree[1], eigvec_overlap=agree[2], eigvec_overlap_min=agree[3], reference=ref,
+                 load_average=os.getloadavg()[0])
         rows.append(r)
         print(fmt_row(r), flush=True)
 
@@ -195,14 +200,15 @@ def bench_pair(gname, dname, args, rows):
     with torch.no_grad():
         D(G(z[None]), G(z[None]))
     MetricHVP(G, z, D, chunk_size=2).matmat(torch.eye(d, device=device)[:2])
+    torch.func.jvp(lambda c: G(c[None]), (z,), (z,))  # forward mode (the Jacobian route of "full")
 
     ref = None
     if not quick_big:
         with Timer(device) as t:
             full = hessian(G, z, D, "full", return_matrix=True, chunk_size=args.chunk)
         ref = (full.eigvals, full.eigvecs, full.matrix)
-        row(f"full ({full.backend}, chunk {args.chunk or 'auto'})", t, full.n_hvp, agree=(0.0, 1.0, 1.0))
-    else:
+        row(f"full ({full.backend}, chunk {args.chunk or 'auto'})", t, full.n_hvp, agree=(0.0, 1.0, 1.0, 1.0))
+    elif not args.skip_full:
         n = args.quick_hvps
         op = MetricHVP(G, z, D, chunk_size=args.chunk or n)
         with Timer(device) as t:
@@ -215,11 +221,20 @@ def bench_pair(gname, dname, args, rows):
     lz_M = (lz.eigvecs * lz.eigvals) @ lz.eigvecs.T
     if ref is None:
         ref = (lz.eigvals, lz.eigvecs, None)
-        row(f"lanczos k={k} ({lz.backend})", t, lz.n_hvp, agree=(0.0, None, 1.0), ref="lanczos")
+        row(f"lanczos k={k} ({lz.backend})", t, lz.n_hvp, agree=(0.0, None, 1.0, 1.0), ref="lanczos")
     else:
         row(f"lanczos k={k} ({lz.backend})", t, lz.n_hvp, agree=agreement(lz.eigvals, lz.eigvecs, lz_M, *ref))
 
-    if quick_big:
+    with Timer(device) as t:
+        bl = hessian(G, z, D, "block", k=k, chunk_size=args.chunk, block_size=args.block)
+    bl_M = (bl.eigvecs * bl.eigvals) @ bl.eigvecs.T if ref[2] is not None else None
+    label = f"block k={k} ({bl.meta['strategy']}, {bl.backend}, block {bl.meta.get('block_size', '-')})"
+    row(label, t, bl.n_hvp, agree=agreement(bl.eigvals, bl.eigvecs, bl_M, *ref),
+        ref="full" if ref[2] is not None else "lanczos")
+
+    if quick_big and args.skip_full:
+        pass
+    elif quick_big:
         n = args.quick_hvps
         op = FiniteDifferenceHVP(G, z, D, chunk_size=args.chunk or n)
         with Timer(device) as t:
@@ -238,6 +253,8 @@ def bench_pair(gname, dname, args, rows):
     row(f"anchor-lanczos k={k}", t, n, agree=agreement(aw, aV, aM if ref[2] is not None else None, *ref),
         ref="full" if ref[2] is not None else "lanczos")
 
+    if quick_big and args.skip_full:
+        return
     cols = None if not quick_big else args.anchor_cols
     with Timer(device) as t:
         H, done = anchor_full(G, z, D, cols)
@@ -258,11 +275,11 @@ def fmt_row(r):
     est = " est" if r["estimated"] else ""
     return (f"| {r['generator']} | {r['distance']} | {r['method']} | {r['wall_s']:.2f}{est} | {r['cpu_s']:.2f}{est} | "
             f"{r['n_hvp']} | {r['ms_per_hvp']:.1f} | {fmt(r['eig_rel_err'], '.1e')} | {fmt(r['matrix_corr'], '.6f')} | "
-            f"{fmt(r['eigvec_overlap'], '.4f')} |")
+            f"{fmt(r['eigvec_overlap'], '.4f')} ({fmt(r.get('eigvec_overlap_min'), '.4f')}) |")
 
 
-HEADER = ("| generator | distance | method | wall s | cpu s | HVPs | ms/HVP (wall) | top-50 eigval rel err | "
-          "matrix corr | eigvec overlap |\n|---|---|---|---|---|---|---|---|---|---|")
+HEADER = ("| generator | distance | method | wall s | cpu s | HVPs | ms/HVP (wall) | top-k eigval rel err | "
+          "matrix corr | eigvec overlap mean (min) |\n|---|---|---|---|---|---|---|---|---|---|")
 
 
 def anisotropy_report(n, device, seed=0, save_dir=None):
@@ -306,12 +323,16 @@ def main(argv=None) -> int:
     p.add_argument("--distances", default="mse,lpips-alex")
     p.add_argument("--budget", choices=["quick", "full"], default="quick",
                    help="quick: extrapolate full matrices for d > 512 (CPU); full: compute everything")
-    p.add_argument("--k", type=int, default=50, help="eigenpairs for the Lanczos rows")
-    p.add_argument("--quick-k", type=int, default=3, help="eigenpairs for Lanczos rows under the quick budget, d > 512")
+    p.add_argument("--k", type=int, default=50, help="eigenpairs for the Lanczos and block rows")
+    p.add_argument("--quick-k", type=int, default=3,
+                   help="eigenpairs for the Lanczos and block rows under the quick budget, d > 512")
     p.add_argument("--chunk", type=int, default=None, help="HVPs per batch (default: geometry's)")
+    p.add_argument("--block", type=int, default=None, help="vectors per block of the block method (default: chunk)")
     p.add_argument("--quick-hvps", type=int, default=16, help="HVPs timed for an extrapolated full matrix")
     p.add_argument("--anchor-cols", type=int, default=4, help="columns timed for an extrapolated anchor-full")
     p.add_argument("--fd-steps", type=float, nargs="*", default=[1e-2, 1e-3])
+    p.add_argument("--skip-full", action="store_true",
+                   help="d > 512 under the quick budget: leave out the extrapolated full, fd and anchor-full rows")
     p.add_argument("--anisotropy", type=int, default=0, help="also report digiface anisotropy at N codes")
     p.add_argument("--save-dir", type=Path, default=None, help="keep the anisotropy Hessian stacks (.npz) here")
     p.add_argument("--threads", type=int, default=None)

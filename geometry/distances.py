@@ -63,6 +63,17 @@ class PixelMSE(nn.Module):
         ref = images_a.detach()
         return lambda images_b: (images_b - ref).pow(2).flatten(1).mean(1)
 
+    def quadratic_form(self, images_a: torch.Tensor) -> tuple[Callable[[torch.Tensor], torch.Tensor], torch.Tensor]:
+        """``D(a, b) = sum_m w_m (phi(b) - phi(a))_m^2``: here phi flattens the pixels, ``w = 1 / N``.
+
+        Returns
+        -------
+        phi : callable ``(B, 3, H, W) -> (B, M)``
+        w : (M,) tensor
+        """
+        n = images_a[0].numel()
+        return (lambda images: images.flatten(1)), torch.full((n,), 1.0 / n, device=images_a.device)
+
 
 def as_distance(distance: DistanceLike) -> DistanceFn:
     """A distance callable from a name (``"mse"``) or a callable (returned unchanged)."""
@@ -326,6 +337,29 @@ class LPIPS(nn.Module):
         with torch.no_grad():
             ref = [f.detach() for f in self.features(images_a)]
         return lambda images_b: self._compare(ref, self.features(images_b))
+
+    def quadratic_form(self, images_a: torch.Tensor) -> tuple[Callable[[torch.Tensor], torch.Tensor], torch.Tensor]:
+        """``D(a, b) = sum_m w_m (phi(b) - phi(a))_m^2``: phi concatenates the normalised features,
+        ``w`` holds each channel's calibration weight over its layer's number of positions.
+
+        Parameters
+        ----------
+        images_a : (1, 3, H, W) tensor, the image whose layer shapes set ``w``
+
+        Returns
+        -------
+        phi : callable ``(B, 3, H, W) -> (B, M)``
+        w : (M,) tensor
+        """
+        with torch.no_grad():
+            feats = self.features(images_a[:1])
+        ws = []
+        for k, f in enumerate(feats):
+            c, h, w = f.shape[1:]
+            lin = getattr(self, f"lin{k}").reshape(c) if self.calibrated else torch.ones(c, device=f.device)
+            ws.append((lin.to(f.dtype)[:, None] / (h * w)).expand(c, h * w).reshape(-1))
+        phi = lambda images: torch.cat([f.flatten(1) for f in self.features(images)], dim=1)  # noqa: E731
+        return phi, torch.cat(ws)
 
     def extra_repr(self) -> str:
         return (f"trunk={self.trunk_name!r}, layers={self.layer_names}, calibrated={self.calibrated}, "

@@ -154,8 +154,11 @@ class Homogeneity:
             f"corr of entries H_i, H_j, mean {self.summary_['entry_corr']['mean']:.3f}"))
         fig.add_trace(go.Heatmap(z=self.corr_log_, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
                                  showscale=False), row=1, col=1)
-        fig.add_trace(go.Heatmap(z=self.entry_corr_, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True),
+        fig.add_trace(go.Heatmap(z=self.entry_corr_, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
+                                 colorbar=dict(title="correlation")),
                       row=1, col=2)
+        fig.update_xaxes(title_text="position j (code)", dtick=1)
+        fig.update_yaxes(title_text="position i (code)", dtick=1, autorange="reversed")
         fig.update_layout(title=title)
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)

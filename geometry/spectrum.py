@@ -150,7 +150,9 @@ class SpectrumStats:
                       row=1, col=1)
         cum = np.cumsum(self.spectrum_mean_) / max(self.spectrum_mean_.sum(), 1e-300)
         fig.add_trace(go.Scatter(x=x, y=cum, name=f"{label} cumulative"), row=1, col=2)
-        fig.update_yaxes(type="log", row=1, col=1)
+        # "power" ticks read 10^-4, where plotly's default SI prefixes read "100µ", "10f"
+        fig.update_yaxes(type="log", exponentformat="power", title_text="eigenvalue", row=1, col=1)
+        fig.update_yaxes(title_text="cumulative fraction", range=[0, 1.02], row=1, col=2)
         fig.update_xaxes(title_text="eigen-dimension (sorted)")
         fig.update_layout(title=title)
         if path is not None:

@@ -19,6 +19,7 @@ _LAZY = {
     "CNNUnit": "landscape.units",
     "sweep": "landscape.sweep",
     "TuningMap": "landscape.maps",
+    "notebook_setup": "landscape.notebook",
 }
 
 
@@ -26,7 +27,7 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     if name in ("zoo", "optim", "units", "maps", "topology", "featviz", "stimuli", "characterise",
-                "live", "widgets", "runs", "generators"):
+                "live", "widgets", "runs", "generators", "notebook", "exercises"):
         return importlib.import_module(f"landscape.{name}")
     raise AttributeError(f"module 'landscape' has no attribute {name!r}")
 

@@ -200,6 +200,8 @@ def _loop(record: RunRecord, generator: Generator, scorer: Scorer, optimizer: Op
                           {"optimizer": optimizer.state_dict(), **scorer.state_dict()},
                           images=images if save_images else None, extra=scored.extra)
             if bar is not None:
+                if evaluations > bar.total:  # the last generation overshoots: tqdm would show "306/?"
+                    bar.total = evaluations
                 bar.update(int(codes.shape[0]))
                 bar.set_postfix(**scorer.progress_postfix(scored))
             g += 1

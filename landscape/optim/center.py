@@ -81,7 +81,7 @@ class CenterSearch(Optimizer):
 
     def _draw(self, n: int) -> torch.Tensor:
         """(n, d) standard normal draws from this optimizer's generator."""
-        return torch.randn(n, self.dim, generator=self.rng, device=self.device, dtype=self.dtype)
+        return self._randn(n, self.dim)
 
     def _perturbations(self) -> torch.Tensor:
         """The offsets of the next generation from the centre, (population, d)."""

@@ -8,20 +8,27 @@ defaults; cσ uses the tutorial's ``(μ_eff + 2) / (d + μ_eff + 5)`` (pycma: ``
 
 What differs from a textbook implementation is how the covariance ``C`` is held. pycma keeps
 ``C`` and re-diagonalises it every few generations, an O(d³) eigendecomposition that
-dominates its run time in 4096 dimensions. Here ``C = A Aᵀ`` is kept through a factor
-
-``A = c · (B + P Vᵀ)``,  B = I (or a dense d×d matrix once folded), P, V: d×r,
-
+dominates its run time in 4096 dimensions. Here ``C = A Aᵀ`` is kept through a factor ``A``
 and every update is applied to the factor directly. One generation's update
 ``C' = a C + c1 pc pcᵀ + cμ Σ w°_i y_i y_iᵀ`` equals ``A M Aᵀ`` with
 ``M = a I + c1 p̃ p̃ᵀ + cμ Σ w°_i z_i z_iᵀ`` in the coordinates ``z = A⁻¹ y`` in which the
 samples were drawn. ``M`` is the identity plus a rank-(λ+1) term, so its symmetric square root
-``F = √a I + Q S Qᵀ`` costs an m×m eigendecomposition (m ≤ λ+1), and ``A' = A F`` only appends
-``m`` columns to ``P`` and ``V`` (the product ``A Q`` is known from the stored samples). Drawing
-λ samples costs O(d r λ) while ``B = I``; once ``r`` is so large that a dense factor is cheaper
-(about ``r ≈ d``), the low-rank part is folded into a dense ``B`` (once, O(d² r)), after
-which a generation costs about two d×d×λ matrix products. No eigendecomposition of ``C`` is
-ever needed; an O(d³) solve runs only for told codes that were not asked.
+``F = √a I + Q S Qᵀ`` costs an m×m eigendecomposition (m ≤ λ+1), and ``A' = A F`` changes
+``A`` by a rank-m term whose left factor ``A Q`` is known from the stored samples. No
+eigendecomposition of ``C`` is ever needed; an O(d³) solve runs only for told codes that were
+not asked.
+
+The factor has three phases, chosen so that the cost of a generation stays steady:
+
+1. *Low rank*: ``A = c (I + Pᵀ V)`` with P, V of r rows; each generation appends m rows.
+   Drawing λ samples costs about 2 λ r d multiply-adds.
+2. *Folding*: once 2 λ r d reaches half of a dense generation's cost (λ + m) d², the factor
+   becomes ``A = c (B + Pᵀ V)`` with a dense ``B = I``. Each generation's new rank-m term goes
+   straight into ``B``, and the oldest m rows of P, V are folded into ``B`` as well, so the low
+   rank shrinks by m per generation. No generation pays the whole d×d×r fold at once.
+3. *Dense*: ``A = c B``; a generation costs one λ×d×d product to sample and one rank-m update
+   of ``B``: (λ + m) d² multiply-adds, the least an exact per-generation update of a dense
+   full-covariance factor can do.
 
 Because ``A`` is a square root of ``C`` up to a rotation, the step-size path uses
 ``z_w = A⁻¹ y_w`` in place of ``C^{-1/2} y_w``, as Cholesky-CMA-ES does (Suttorp, Hansen & Igel
@@ -166,16 +173,16 @@ class CMAES(Optimizer):
         self._ps = torch.zeros(self.dim, device=self.device, dtype=dtype)
         self._pc = torch.zeros(self.dim, device=self.device, dtype=dtype)
         self._pc_z = torch.zeros(self.dim, device=self.device, dtype=dtype)  # A⁻¹ pc
-        # the factor A = scale * (B + Pt[:r]ᵀ Vt[:r]); B is None for the identity; Bt holds Bᵀ
+        # the factor A = scale * (B + Pt[lo:r]ᵀ Vt[lo:r]); B is None for the identity
         self._scale = 1.0
-        self._Bt: torch.Tensor | None = None
+        self._B: torch.Tensor | None = None
         self._Pt = torch.zeros(0, self.dim, device=self.device, dtype=dtype)
         self._Vt = torch.zeros(0, self.dim, device=self.device, dtype=dtype)
-        self._rank = 0
+        self._lo, self._rank = 0, 0
         m = self.population + 1
         self._dense_updates = self.dim <= 2 * m
-        self._fold_rank_identity = max(m, int(self.dim * (self.population + m) / (2 * self.population)))
-        self._fold_rank_dense = 4 * m
+        # leave the low rank once sampling through it costs half a dense generation
+        self._dense_from = max(m, int(self.dim * (self.population + m) / (4 * self.population)))
         self._asked: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None  # codes, z, y
         self._init: torch.Tensor | None = None
         if init_codes is not None:
@@ -184,44 +191,53 @@ class CMAES(Optimizer):
     # -- the factor ------------------------------------------------------------------------
     def _apply(self, z: torch.Tensor) -> torch.Tensor:
         """Rows ``z`` (n, d) mapped by the factor: ``(A zᵢ)ᵀ``, shape (n, d)."""
-        r = self._rank
-        if self._Bt is None:
-            y = torch.addmm(z, z @ self._Vt[:r].T, self._Pt[:r]) if r else z.clone()
-        else:
-            y = z @ self._Bt
-            if r:
-                y.addmm_(z @ self._Vt[:r].T, self._Pt[:r])
+        lo, r = self._lo, self._rank
+        y = z.clone() if self._B is None else z @ self._B.T
+        if r > lo:
+            y.addmm_(z @ self._Vt[lo:r].T, self._Pt[lo:r])
         return y.mul_(self._scale) if self._scale != 1.0 else y
 
-    def _dense_transpose(self) -> torch.Tensor:
-        """Aᵀ as a dense (d, d) matrix."""
-        at = torch.eye(self.dim, device=self.device, dtype=self.dtype) if self._Bt is None else self._Bt.clone()
-        if self._rank:
-            at.addmm_(self._Vt[:self._rank].T, self._Pt[:self._rank])
-        return at.mul_(self._scale)
+    def _factor(self) -> torch.Tensor:
+        """A as a dense (d, d) matrix."""
+        a = torch.eye(self.dim, device=self.device, dtype=self.dtype) if self._B is None else self._B.clone()
+        if self._rank > self._lo:
+            a.addmm_(self._Pt[self._lo:self._rank].T, self._Vt[self._lo:self._rank])
+        return a.mul_(self._scale)
 
-    def _fold(self) -> None:
-        """Move the low-rank part into the dense matrix B."""
-        self._Bt = self._dense_transpose()
+    def _add_low_rank(self, pt: torch.Tensor, vt: torch.Tensor) -> None:
+        """``A <- A + scale ptᵀ vt`` (k rows each), moving the factor along its phases."""
+        if self._B is None:
+            r, k = self._rank, pt.shape[0]
+            if r + k > self._Pt.shape[0]:
+                # room for the whole low-rank phase; torch.empty commits memory as rows are written
+                cap = max(r + k, self._dense_from + self.population + 1)
+                grow_p = torch.empty(cap, self.dim, device=self.device, dtype=self.dtype)
+                grow_v = torch.empty(cap, self.dim, device=self.device, dtype=self.dtype)
+                grow_p[:r], grow_v[:r] = self._Pt[:r], self._Vt[:r]
+                self._Pt, self._Vt = grow_p, grow_v
+            self._Pt[r:r + k] = pt
+            self._Vt[r:r + k] = vt
+            self._rank = r + k
+            if self._rank >= self._dense_from:
+                self._B = torch.eye(self.dim, device=self.device, dtype=self.dtype)
+            return
+        self._B.addmm_(pt.T, vt)
+        lo, r = self._lo, self._rank
+        if r > lo:  # fold the oldest low-rank rows, as many per generation as a generation adds
+            hi = min(r, lo + self.population + 1)
+            self._B.addmm_(self._Pt[lo:hi].T, self._Vt[lo:hi])
+            self._lo = hi
+            if hi == r:  # release the room the low-rank phase needed
+                self._Pt, self._Vt = self._Pt[:0].clone(), self._Vt[:0].clone()
+                self._lo = self._rank = 0
+        if not 1e-8 < self._scale < 1e8:  # B grows as the scale shrinks: keep both in range
+            self._renormalize()
+
+    def _renormalize(self) -> None:
+        """Move the scale into B and the low-rank rows (the factor is unchanged)."""
+        self._B.mul_(self._scale)
+        self._Pt[self._lo:self._rank].mul_(self._scale)
         self._scale = 1.0
-        self._rank = 0
-        self._Pt = self._Pt[:0].clone()  # release the room the identity phase needed
-        self._Vt = self._Vt[:0].clone()
-
-    def _append(self, pt: torch.Tensor, vt: torch.Tensor) -> None:
-        """Add rows to Pt and Vt (row-major, so the used slices stay contiguous)."""
-        r, k = self._rank, pt.shape[0]
-        if r + k > self._Pt.shape[0]:
-            # room up to the next fold; torch.empty only commits memory as rows are written
-            limit = self._fold_rank_identity if self._Bt is None else self._fold_rank_dense
-            cap = max(r + k, limit + self.population + 1)
-            grow_p = torch.empty(cap, self.dim, device=self.device, dtype=self.dtype)
-            grow_v = torch.empty(cap, self.dim, device=self.device, dtype=self.dtype)
-            grow_p[:r], grow_v[:r] = self._Pt[:r], self._Vt[:r]
-            self._Pt, self._Vt = grow_p, grow_v
-        self._Pt[r:r + k] = pt
-        self._Vt[r:r + k] = vt
-        self._rank = r + k
 
     # -- ask / tell ------------------------------------------------------------------------
     def initialize(self, codes: Any) -> None:
@@ -240,7 +256,7 @@ class CMAES(Optimizer):
         """
         if self._init is not None:
             return self._init.clone()
-        z = torch.randn(self.population, self.dim, generator=self.rng, device=self.device, dtype=self.dtype)
+        z = self._randn(self.population, self.dim)
         y = self._apply(z)
         codes = self.mean_[None] + self.sigma_ * y
         self._asked = (codes, z, y)
@@ -261,7 +277,7 @@ class CMAES(Optimizer):
         if not bool(known.all()):
             unknown = ~known
             y[unknown] = (codes[unknown] - self.mean_[None]) / self.sigma_
-            z[unknown] = torch.linalg.solve(self._dense_transpose(), y[unknown], left=False)
+            z[unknown] = torch.linalg.solve(self._factor(), y[unknown].T).T
         return y, z
 
     def _tell(self, codes: torch.Tensor, scores: torch.Tensor) -> None:
@@ -319,9 +335,8 @@ class CMAES(Optimizer):
             vals = vals.clamp_min(a * 1e-12)
             f = (vecs * vals.sqrt()) @ vecs.T
             f_inv = (vecs / vals.sqrt()) @ vecs.T
-            at = self._dense_transpose().double()
-            self._Bt = (f @ at).to(self.dtype)  # (A F)ᵀ = F Aᵀ, F symmetric
-            self._scale, self._rank = 1.0, 0
+            self._B = (self._factor().double() @ f).to(self.dtype)
+            self._scale = 1.0
             self._pc_z = (f_inv @ self._pc_z.double()).to(self.dtype)
             return
         # Orthonormal basis q of the m directions from their Gram matrix; nearly dependent
@@ -351,22 +366,19 @@ class CMAES(Optimizer):
         q = small(to_q) @ zr                                       # (k, d) orthonormal rows
         pt = small(s_fwd @ to_q / self._scale) @ wr                # (k, d): s_fwd (A qᵢ)ᵀ / scale
         self._pc_z = self._pc_z / math.sqrt(a) + (small(s_inv) @ (q @ self._pc_z)) @ q
-        self._append(pt, q)
-        limit = self._fold_rank_identity if self._Bt is None else self._fold_rank_dense
-        if self._rank >= limit:
-            self._fold()
+        self._add_low_rank(pt, q)
 
     # -- state -----------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
-        r = self._rank
+        lo, r = self._lo, self._rank
 
         def c(x):
             return None if x is None else x.clone()
 
         return {"mean": self.mean_.clone(), "sigma": self.sigma_, "evaluations": self.evaluations_,
                 "updates": self._updates, "ps": self._ps.clone(), "pc": self._pc.clone(),
-                "pc_z": self._pc_z.clone(), "scale": self._scale, "Bt": c(self._Bt),
-                "Pt": self._Pt[:r].clone(), "Vt": self._Vt[:r].clone(),
+                "pc_z": self._pc_z.clone(), "scale": self._scale, "B": c(self._B),
+                "Pt": self._Pt[lo:r].clone(), "Vt": self._Vt[lo:r].clone(),
                 "asked": None if self._asked is None else [t.clone() for t in self._asked],
                 "init": c(self._init)}
 
@@ -380,9 +392,10 @@ class CMAES(Optimizer):
         self._updates = int(state["updates"])
         self._ps, self._pc, self._pc_z = t(state["ps"]), t(state["pc"]), t(state["pc_z"])
         self._scale = float(state["scale"])
-        self._Bt = t(state["Bt"])
         self._Pt, self._Vt = t(state["Pt"]), t(state["Vt"])
-        self._rank = self._Pt.shape[0]
+        self._lo, self._rank = 0, self._Pt.shape[0]
+        # "Bt": written before the folding phase, with the dense part stored transposed
+        self._B = t(state["B"]) if "B" in state else None if state["Bt"] is None else t(state["Bt"]).T.contiguous()
         self._asked = None if state["asked"] is None else tuple(t(x) for x in state["asked"])
         self._init = t(state["init"])
 

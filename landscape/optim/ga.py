@@ -81,13 +81,12 @@ class GA(Optimizer):
     # -- breeding ---------------------------------------------------------------------------
     def _breed(self, parents: torch.Tensor, probabilities: torch.Tensor, n: int) -> torch.Tensor:
         """``n`` mutated children of ``parents`` (m, d) drawn with ``probabilities`` (m,)."""
-        p = probabilities.to(self.device)
-        first = torch.multinomial(p, n, replacement=True, generator=self.rng)
-        second = torch.multinomial(p, n, replacement=True, generator=self.rng)
-        from_first = torch.rand(n, self.dim, generator=self.rng, device=self.device) < self.heritability
+        first = self._multinomial(probabilities, n)
+        second = self._multinomial(probabilities, n)
+        from_first = self._rand(n, self.dim) < self.heritability
         children = torch.where(from_first, parents[first], parents[second])
-        mutate = torch.rand(n, self.dim, generator=self.rng, device=self.device) < self.mutation_rate
-        noise = torch.randn(n, self.dim, generator=self.rng, device=self.device, dtype=self.dtype)
+        mutate = self._rand(n, self.dim) < self.mutation_rate
+        noise = self._randn(n, self.dim)
         return children + mutate.to(self.dtype) * noise * self.mutation_size
 
     # -- ask / tell ------------------------------------------------------------------------
@@ -117,8 +116,7 @@ class GA(Optimizer):
             generation has as many rows as the ``init_codes`` when there were more)
         """
         if self._current is None:
-            self._current = torch.randn(self.population, self.dim, generator=self.rng, device=self.device,
-                                        dtype=self.dtype)
+            self._current = self._randn(self.population, self.dim)
         return self._current.clone()
 
     def _tell(self, codes: torch.Tensor, scores: torch.Tensor) -> None:

@@ -123,11 +123,10 @@ class SphereCMA(Optimizer):
         """
         if self.center_ is None:
             if self._first is None:
-                self.initialize(torch.randn(self.population, self.dim, generator=self.rng, device=self.device,
-                                            dtype=self.dtype))
+                self.initialize(self._randn(self.population, self.dim))
             return self._first.clone()
         theta = math.radians(self.sample_angle(self.generation))
-        u = torch.randn(self.population, self.dim, generator=self.rng, device=self.device, dtype=self.dtype)
+        u = self._randn(self.population, self.dim)
         # ~N(0, I) in the tangent plane has norm ~sqrt(d-1): scaling by theta/sqrt(d) gives angles ~theta
         tangents = tangent_projection(u, self.center_) * (theta / math.sqrt(self.dim))
         samples = to_sphere(exp_map(self.center_, tangents), self.radius_)

@@ -216,3 +216,11 @@ def test_ragged_populations_keep_every_view_but_the_stacked_ones(tmp_path, gen_u
     assert best[0] == pytest.approx(np.nanmax(run.gen_clean[0]))
     html = build_report(tmp_path / "r").read_text()
     assert "best (clean)" in html
+
+
+def test_progress_bar_counts_to_the_images_shown_when_the_last_generation_overshoots(tmp_path, gen_unit, capsys):
+    G, unit = gen_unit
+    evolve(G, unit, LocalSearch(100, seed=1), budget=20, out=tmp_path / "r", progress=True)  # 3 x 8 = 24 images
+    bar = capsys.readouterr().err.replace("\r", "\n").splitlines()
+    assert any("24/24" in line for line in bar), bar[-3:]
+    assert not any("/?" in line for line in bar), "tqdm lost the total when the count passed the budget"

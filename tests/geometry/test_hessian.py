@@ -66,6 +66,32 @@ def test_full_matches_autograd_on_a_real_generator_slice(digiface, digiface_code
     assert rel_err(r.matrix, ref) < 1e-4
 
 
+@pytest.mark.parametrize("distance", ["mse", "lpips-calibrated", "lpips-module"])
+def test_full_by_jacobian_equals_full_by_hvps(distance):
+    from geometry.distances import LPIPS
+
+    G = SmoothConvGenerator(dim=10, seed=4)
+    z = torch.randn(10, generator=torch.Generator().manual_seed(2))
+    if distance == "mse":
+        D = PixelMSE()
+    elif distance == "lpips-calibrated":
+        torch.manual_seed(0)
+        lin = {f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1) for k, c in enumerate((64, 192, 384, 256, 256))}
+        D = LPIPS("alex", trunk_weights="random", lin_weights=lin, resize=64)
+    else:
+        torch.manual_seed(0)
+        trunk = torch.nn.Sequential(torch.nn.Conv2d(3, 6, 3), torch.nn.Softplus(), torch.nn.Conv2d(6, 5, 3))
+        D = LPIPS(trunk, layers=["1", "2"], lin_weights=None)
+    a = hessian(G, z, D, "full", return_matrix=True)
+    b = hessian(G, z, D, "full", return_matrix=True, backend="func")
+    assert a.backend == "jacobian" and b.backend == "func" and a.n_hvp == b.n_hvp == 10
+    assert rel_err(a.matrix, b.matrix) < 1e-4
+    # the distance's own value is the quadratic form it reports
+    phi, w = D.quadratic_form(G(z[None]))
+    x0, x1 = G(z[None]), G((z + 0.3)[None])
+    assert torch.allclose((w * (phi(x1) - phi(x0)) ** 2).sum(), D(x0, x1).sum(), rtol=1e-5)
+
+
 def test_full_matches_autograd_on_smooth_generator(smooth_generator):
     z = torch.randn(6)
     x0 = smooth_generator(z[None]).detach()
@@ -84,6 +110,37 @@ def test_lanczos_top_k_matches_full_on_digiface(digiface, digiface_code, digifac
     assert rel_err(lz.eigvals, full.eigvals[:k]) < 1e-4
     for i in range(k):
         assert abs(lz.eigvecs[:, i] @ full.eigvecs[:, i]) > 0.999
+
+
+def test_block_top_k_matches_full_on_digiface(digiface, digiface_code, digiface_full, single_thread):
+    k, block = 12, 6
+    full = digiface_full
+    r = hessian(digiface, digiface_code, "mse", "block", k=k, block_size=block)
+    assert r.meta["strategy"] == "block Lanczos" and r.meta["stop"] == "converged"
+    assert r.n_hvp < 100  # fewer products than the complete matrix
+    assert np.max(np.abs(r.eigvals - full.eigvals[:k]) / full.eigvals[:k]) < 1e-4
+    overlaps = np.abs(np.sum(r.eigvecs * full.eigvecs[:, :k], axis=0))
+    assert overlaps.min() >= 0.999
+    # the Ritz vectors are orthonormal and the returned pairs are eigenpairs of the full matrix
+    np.testing.assert_allclose(r.eigvecs.T @ r.eigvecs, np.eye(k), atol=1e-10)
+    hv = full.reconstruct() @ r.eigvecs
+    assert np.abs(hv - r.eigvecs * r.eigvals).max() < 1e-4 * r.eigvals[0]
+
+
+def test_block_takes_the_complete_matrix_when_it_is_cheaper(linear_generator):
+    H = linear_generator.metric().numpy()
+    z = torch.randn(linear_generator.dim)
+    r = hessian(linear_generator, z, "mse", "block", k=3)
+    assert r.meta["strategy"].startswith("full matrix") and r.n_hvp == 12
+    assert rel_err(r.eigvals, np.linalg.eigvalsh(H)[::-1][:3]) < 1e-4
+
+
+def test_block_stops_at_maxiter_with_a_warning(digiface, digiface_code, single_thread):
+    with pytest.warns(RuntimeWarning, match="maxiter=3 blocks"):
+        r = hessian(digiface, digiface_code, "mse", "block", k=10, block_size=4, maxiter=3)
+    assert r.meta["stop"] == "maxiter" and r.n_hvp == 12 and r.eigvals.shape == (10,)
+    with pytest.raises(ValueError, match="fewer than k=10 vectors"):
+        hessian(digiface, digiface_code, "mse", "block", k=10, block_size=4, maxiter=2)
 
 
 def test_fd_converges_to_full_as_step_shrinks():
@@ -144,9 +201,13 @@ def test_bad_inputs_raise_clear_errors(linear_generator):
         hessian(G, z, k=0)
     with pytest.raises(ValueError, match="needs k"):
         hessian(G, z, method="lanczos")
+    with pytest.raises(ValueError, match="method='block' needs k"):
+        hessian(G, z, method="block")
+    with pytest.raises(ValueError, match="block_size must be a positive integer"):
+        hessian(G, z, method="block", k=2, block_size=0)
     with pytest.raises(ValueError, match="at most d-1"):
         hessian(G, z, method="lanczos", k=12)
-    with pytest.raises(ValueError, match=r"method must be one of \('full', 'lanczos', 'fd'\)"):
+    with pytest.raises(ValueError, match=r"method must be one of \('full', 'lanczos', 'block', 'fd'\)"):
         hessian(G, z, method="exact")
     with pytest.raises(ValueError, match="backend must be one of"):
         hessian(G, z, backend="magic")
@@ -182,6 +243,26 @@ def test_results_save_and_load(tmp_path, linear_generator):
     assert back.meta["method"] == "lanczos"
 
 
+@pytest.mark.parametrize("method", ["full", "lanczos", "block"])
+def test_products_run_without_tf32(linear_generator, method):
+    # cuDNN's default TF32 convolutions (Ampere+ GPUs) would cost three decimal digits
+    seen = []
+
+    def G(z):
+        seen.append((torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32))
+        return linear_generator(z)
+
+    before = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
+    try:
+        hessian(G, torch.randn(12), "mse", method, **({} if method == "full" else {"k": 2}))
+        assert (True, True) in seen and (False, False) in seen  # the reference image, then the products
+        assert all(flags == (False, False) for flags in seen[2:])
+        assert (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32) == (True, True)
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
+
+
 def test_hvp_operator_matches_matrix(linear_generator):
     op = MetricHVP(linear_generator, torch.randn(12), "mse", chunk_size=4)
     V = torch.randn(9, 12)
@@ -190,10 +271,29 @@ def test_hvp_operator_matches_matrix(linear_generator):
     assert op.n_hvp == 9
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.cuda
 def test_follows_the_code_device(linear_generator):
     A = linear_generator.A.cuda()
     r = hessian(lambda z: (z @ A.T).reshape(-1, 3, 4, 4), torch.randn(12, device="cuda"), "mse", "full",
                 return_matrix=True)
     assert r.meta["device"].startswith("cuda")
     assert rel_err(r.matrix, linear_generator.metric().numpy()) < 1e-4
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("method", ["full", "block", "lanczos", "fd"])
+def test_every_method_on_cuda_agrees_with_the_cpu(cuda, method):
+    G_cpu = SmoothConvGenerator(dim=40, seed=3)
+    G_dev = SmoothConvGenerator(dim=40, seed=3).to(cuda)
+    z = torch.randn(40, generator=torch.Generator().manual_seed(6))
+    kw = {"k": 6} if method != "full" else {}
+    if method == "block":
+        kw["block_size"] = 4  # 3 (k + block) < d: block Lanczos proper, not the complete matrix
+    a = hessian(G_dev, z.to(cuda), "mse", method, **kw)
+    b = hessian(G_cpu, z, "mse", method, **kw)
+    assert a.meta["device"].startswith(cuda.type) and b.meta["device"] == "cpu"
+    assert rel_err(a.eigvals[:6], b.eigvals[:6]) < (1e-2 if method == "fd" else 1e-4)
+    overlaps = np.abs(np.sum(a.eigvecs[:, :6] * b.eigvecs[:, :6], axis=0))
+    assert overlaps.min() > (0.95 if method == "fd" else 0.999)
+    if method == "block":
+        assert a.meta["strategy"] == "block Lanczos"

@@ -7,6 +7,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
+#: the same notebooks with every exercise solved (issue 14)
+SOLUTIONS = NOTEBOOKS / "solutions"
 #: the teaching notebooks, in reading order (issue 6)
 NOTEBOOK_NAMES = (
     "01_evolve_a_neuron",

@@ -17,7 +17,8 @@ from landscape.optim import CMAES, Subspace
 CASES = {
     "ga": ("ga", 16, {"n_elites": 2}),
     "cma-dense": ("cma", 6, {}),
-    "cma-lowrank": ("cma", 40, {}),  # folds into I and into a dense B within the first generations
+    "cma-lowrank": ("cma", 40, {}),  # low rank, folded in the first generations, then dense
+    "cma-folding": ("cma", 100, {"population": 8}),  # restored while folding its low rank
     "cma-init": ("cma", 12, {"population": 8}),
     "spherecma": ("spherecma", 16, {"population": 12, "select": 6}),
     "nes": ("nes", 16, {}),
@@ -44,6 +45,8 @@ def test_restored_optimizer_continues_bit_for_bit(case, between_ask_and_tell):
     for _ in range(7):
         codes = a.ask()
         a.tell(codes, f(codes))
+    if case == "cma-folding":
+        assert a._B is not None and a._rank > a._lo  # a dense part and low-rank rows, both restored
     pending = a.ask() if between_ask_and_tell else None
     b = optim.make(**json.loads(json.dumps(a.config())))
     assert b.config() == a.config()
@@ -57,7 +60,7 @@ def test_restored_optimizer_continues_bit_for_bit(case, between_ask_and_tell):
         a.tell(ca, f(ca))
         b.tell(cb, f(cb))
     if case == "cma-lowrank":
-        assert a._Bt is not None  # the dense factor and later low-rank blocks were both restored
+        assert a._B is not None and a._rank == 0  # the dense factor was restored
     sa, sb = a.state_dict(), b.state_dict()
     for key, value in sa.items():
         if torch.is_tensor(value):
