@@ -91,7 +91,7 @@ def test_dashboard_pauses_stops_resumes_and_says_when_complete(gen_unit, tmp_pat
     assert list(dash.figure.get(0, "x")) == [0, 1, 2, 3, 4]
     # start after the end is not a silent no-op: no thread, and a message that says what to do
     dash.start()
-    assert not dash._looping and "complete" in dash.status.value and "out=" in dash.status.value
+    assert dash.state == "complete" and "complete" in dash.status.value and "out=" in dash.status.value
     assert Run.load(tmp_path / "run").n_generations == 5
     dash.pause()
     assert "nothing to pause" in dash.status.value
