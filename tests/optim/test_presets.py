@@ -456,3 +456,11 @@ def test_make_ignores_the_reference_entry_of_a_config():
     cfg["reference"] = {"source": "reworded"}
     assert optim.make(**cfg).config() == optim.make("ga-actmax", 4, seed=2).config()
     assert math.isclose(optim.make("cholcma", 4, code_scale=0.5).sigma_, 1.5)
+
+
+def test_pycma_without_pycma_says_how_to_install_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "cma", None)  # makes `import cma` fail as if it were not installed
+    with pytest.raises(ImportError, match="pip install cma"):
+        optim.make("pycma", 4)
