@@ -251,9 +251,15 @@ class RunRecord:
     def check_config(self, config: dict) -> None:
         """A resumed run must use the generator, unit and optimizer it was started with."""
         for key in ("generator", "unit", "optimizer"):
-            if json_roundtrip(config[key]) != self.meta.get(key):
+            now, recorded = _settings(key, json_roundtrip(config[key])), _settings(key, self.meta.get(key))
+            if now != recorded:
+                hint = ""
+                if key == "optimizer" and isinstance(recorded, dict) and set(now) - set(recorded):
+                    hint = (f"; the recorded settings lack {', '.join(sorted(set(now) - set(recorded)))}: the run was "
+                            "started by an earlier version of this optimizer (README, 'Runs started before the "
+                            "presets'), finish it with that version")
                 raise RunError(f"cannot resume {self.out}: its {key} was {self.meta.get(key)} but this call has "
-                               f"{config[key]}")
+                               f"{config[key]}{hint}")
 
     def restore(self) -> dict | None:
         """Prepare a resumed folder: stale temporaries removed, :meth:`verify`, the checkpoint read,
@@ -507,3 +513,12 @@ class Run:
     def __repr__(self) -> str:
         return (f"Run(dir={str(self.dir)!r}, generations={self.n_generations}, "
                 f"status={self.meta.get('status')!r})")
+
+
+def _settings(key: str, config: Any) -> Any:
+    """A recorded config without its documentation: an optimizer's ``reference`` entry (source,
+    rule, code space) is text that may be reworded or added between versions; resuming compares
+    the settings only."""
+    if key == "optimizer" and isinstance(config, dict):
+        return {k: v for k, v in config.items() if k != "reference"}
+    return config
