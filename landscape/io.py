@@ -56,7 +56,8 @@ import numpy as np
 __all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_save_npz", "atomic_write_json", "jsonable",
            "dumps_json", "json_roundtrip", "write_json", "read_json", "image_to_uint8", "png_bytes", "save_png",
            "sha256_bytes", "sha256_file", "append_line", "DamagedFile", "write_with_digest", "check_digest",
-           "digest_path", "FolderBusy", "folder_lock", "LOCK_NAME"]
+           "digest_path", "FolderBusy", "folder_lock", "LOCK_NAME", "read_checked", "save_npz_with_digest",
+           "load_npz_checked", "write_json_with_digest", "read_json_checked"]
 
 
 # --------------------------------------------------------------------------------------
@@ -173,34 +174,78 @@ def write_with_digest(path: str | os.PathLike, data: bytes) -> Path:
     return path
 
 
-def check_digest(path: str | os.PathLike, required: bool = False) -> bool:
-    """Check ``path`` against its sidecar ``<name>.sha256`` before it is read.
+def read_checked(path: str | os.PathLike, required: bool = False) -> bytes:
+    """The bytes of ``path``, checked against its sidecar ``<name>.sha256`` when there is one.
 
-    Returns True when checked, False when there is no sidecar (a file written before sidecars
-    existed, or by hand) and ``required`` is False.
+    A file without a sidecar (written before sidecars existed, or by hand) is read unchecked
+    unless ``required``.
 
     Raises
     ------
+    FileNotFoundError
+        No such file (and no sidecar).
     DamagedFile
-        The file is missing, or its sha256 is not the recorded one (damaged after it was written).
+        The file is missing beside its sidecar, or its sha256 is not a recorded one (it was
+        damaged after it was written); the message names the file.
     """
     path = Path(path)
     side = digest_path(path)
     if not side.is_file():
         if required:
             raise DamagedFile(f"{side} is missing: {path} cannot be checked")
-        return False
-    if not path.is_file():
-        raise DamagedFile(f"{path} is missing (its digest {side.name} is there)")
+        return path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DamagedFile(f"{path} is missing (its digest {side.name} is there)") from None
     try:
         listed = {ln.split()[0] for ln in side.read_text(encoding="ascii").splitlines() if ln.strip()}
-    except (UnicodeDecodeError, IndexError):
+    except (UnicodeDecodeError, IndexError, OSError):
         raise DamagedFile(f"{side} is damaged (not sha256sum lines)") from None
-    h, size = sha256_file(path)
+    h = sha256_bytes(data)
     if h not in listed:
-        raise DamagedFile(f"{path} is damaged: digest mismatch (sha256 {h[:16]}..., {size} bytes; {side.name} "
+        raise DamagedFile(f"{path} is damaged: digest mismatch (sha256 {h[:16]}..., {len(data)} bytes; {side.name} "
                           f"records {sorted(listed)[0][:16]}...); restore it from a copy or compute it again")
-    return True
+    return data
+
+
+def check_digest(path: str | os.PathLike, required: bool = False) -> bool:
+    """Check ``path`` against its sidecar (see :func:`read_checked`); False when it has none."""
+    read_checked(path, required)
+    return digest_path(path).is_file()
+
+
+def save_npz_with_digest(path: str | os.PathLike, arrays: dict[str, Any]) -> Path:
+    """``np.savez`` of ``arrays`` to exactly ``path``, atomically, with its ``.sha256`` sidecar."""
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return write_with_digest(path, buf.getvalue())
+
+
+def load_npz_checked(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` (no pickles), its sidecar digest checked first when it has one."""
+    path = Path(path)
+    data = read_checked(path)
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except Exception as e:  # noqa: BLE001 - BadZipFile, ValueError, EOFError ...
+        raise DamagedFile(f"{path} is damaged and cannot be read ({type(e).__name__}: {e})") from None
+
+
+def write_json_with_digest(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> Path:
+    """:func:`write_json` plus the ``.sha256`` sidecar."""
+    return write_with_digest(path, (dumps_json(obj, indent) + "\n").encode("utf-8"))
+
+
+def read_json_checked(path: str | os.PathLike) -> Any:
+    """:func:`read_json`, the sidecar digest checked first when there is one."""
+    path = Path(path)
+    data = read_checked(path)
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path} is not valid JSON ({e}); it may have been edited or damaged") from None
 
 
 # --------------------------------------------------------------------------------------
