@@ -154,23 +154,42 @@ def read_manifest(run_dir: str | os.PathLike) -> Manifest | None:
     tail = lines.pop()
     entries: list[dict] = []
     prev = None
+
+    def bad(what: str) -> DamagedRun:
+        return DamagedRun(_damage_message(Path(run_dir), [(MANIFEST, what)], "cannot use"), [(MANIFEST, what)])
+
     for i, raw in enumerate(lines, 1):
         try:
             e = json.loads(raw)
         except ValueError:
             e = None
         if not isinstance(e, dict) or e.get("sha256") != _entry_digest(e):
-            raise DamagedRun(f"{p} is damaged: line {i} does not match its own digest (edited or corrupted)",
-                             [(MANIFEST, f"line {i} damaged")])
+            raise bad(f"line {i} does not match its own digest (edited or corrupted)")
         if e.get("prev") != prev:
-            raise DamagedRun(f"{p} is damaged: line {i} does not follow line {i - 1} (lines removed, reordered "
-                             "or replaced)", [(MANIFEST, f"line {i} out of chain")])
+            raise bad(f"line {i} does not follow line {i - 1} (lines removed, reordered or replaced)")
         if e.get("generation") != i - 1:
-            raise DamagedRun(f"{p} is damaged: line {i} is for generation {e.get('generation')}, expected {i - 1} "
-                             "(a gap)", [(MANIFEST, f"gap at line {i}")])
+            raise bad(f"line {i} is for generation {e.get('generation')}, expected {i - 1} (a gap)")
         prev = e["sha256"]
         entries.append(e)
     return Manifest(entries, len(data) - len(tail), torn=bool(tail))
+
+
+#: the fields of meta.json fixed when a run starts; their digest is in every manifest line
+META_FIXED = ("format", "generator", "unit", "optimizer", "seed", "init", "created")
+
+
+def _meta_digest(meta: dict) -> str:
+    fixed = {k: meta.get(k) for k in META_FIXED}
+    return hashlib.sha256(json.dumps(json_roundtrip(fixed), sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _meta_problem(meta: dict, m: Manifest | None) -> str | None:
+    if m is None or m.last is None or "meta" not in m.last:
+        return None
+    if _meta_digest(meta) != m.last["meta"]:
+        return ("digest mismatch in its fixed fields (" + ", ".join(META_FIXED) + "): edited or damaged after the "
+                "run started")
+    return None
 
 
 def _file_problem(run_dir: Path, rel: str, record: list, full: bool = True) -> str | None:
@@ -188,6 +207,25 @@ def _file_problem(run_dir: Path, rel: str, record: list, full: bool = True) -> s
         return f"wrong size ({actual} bytes, committed with {size})"
     if full and sha256_file(path)[0] != digest:
         return "digest mismatch (its bytes changed after it was committed)"
+    return None
+
+
+def _manifest_behind(run_dir: Path, m: Manifest) -> str | None:
+    """Whether the manifest has lost its last lines: generation files or a checkpoint newer than it allows."""
+    last_g = len(m.entries) - 1
+    later = [g for f in (run_dir / "generations").glob("gen_*.npz")
+             if (g := _generation_number(f)) is not None and g > last_g + 1]
+    if later:
+        return (f"ends at generation {last_g} but generations/gen_{max(later):06d}.npz exists: its last lines were "
+                "lost (truncated or edited)")
+    ck = run_dir / CHECKPOINT
+    rec = m.checkpoint_of(last_g) if last_g >= 0 else None
+    if ck.exists() and (rec is None or ck.stat().st_size != rec[1] or sha256_file(ck)[0] != rec[0]):
+        with contextlib.suppress(DamagedRun, KeyError, TypeError, ValueError):
+            g = int(_load_checkpoint(ck)["generation"])
+            if g > last_g:
+                return (f"ends at generation {last_g}{' (and a torn line)' if m.torn else ''} but {CHECKPOINT} "
+                        f"holds generation {g}: its last lines were lost (truncated or edited)")
     return None
 
 
@@ -387,6 +425,7 @@ class RunRecord:
         self.replay_reason = ""
         self._manifest: Manifest | None = None
         self._plan: tuple[str, int] = ("none", -1)
+        self._adopting = False
 
     # -- lock, verification, digests ------------------------------------------------------
     @contextlib.contextmanager
@@ -452,14 +491,15 @@ class RunRecord:
             what = _file_problem(self.out, "scores.csv", m.last["files"]["scores.csv"])
             if what:
                 problems.append(("scores.csv", what))
-        for f in sorted(self.generations.glob("gen_*.npz")):
-            g = _generation_number(f)
-            if g is not None and g > last_g + 1:
-                problems.append((f"generations/{f.name}", f"after the last committed generation {last_g} and the "
-                                 f"one in progress: the manifest has lost lines or files were added"))
         plan = self._checkpoint_plan(m)
+        if plan[0] != "manifest" and (behind := _manifest_behind(self.out, m)):
+            plan = ("manifest", -1, behind)
+        if plan[0] == "manifest":  # the other mismatches follow from it
+            problems = [p for p in problems if p[0] not in MUTABLE]
         if plan[0] == "damaged":
             problems.append((CHECKPOINT, plan[2]))
+        elif plan[0] == "manifest":
+            problems.append((MANIFEST, plan[2]))
         if problems:
             if plan[0] == "damaged" and len(problems) == 1:
                 raise DamagedRun(
@@ -489,6 +529,9 @@ class RunRecord:
                 return ("ok", g) if g == last_g else ("replay", g, f"state/checkpoint.pt is generation {g}'s")
         if want is None:
             return ("replay", -1, "the manifest records no checkpoint")
+        behind = _manifest_behind(self.out, m)
+        if behind:
+            return ("manifest", -1, behind)
         return ("damaged", -1, _file_problem(self.out, CHECKPOINT, want) or "digest mismatch")
 
     def _verify_unmanifested(self) -> None:
@@ -519,7 +562,10 @@ class RunRecord:
             files[CHECKPOINT if rel == PENDING_CHECKPOINT else rel] = list(sha256_file(p))
         m = self._manifest
         entry = {"generation": int(generation), "evaluations": int(self.evaluations), "time": round(time.time(), 3),
-                 "files": files, "prev": m.last["sha256"] if m is not None and m.last else None}
+                 "files": files, "meta": _meta_digest(self.meta or {}),
+                 "prev": m.last["sha256"] if m is not None and m.last else None}
+        if self._adopting:
+            entry["adopted"] = True  # digested as found when a folder from before manifests was resumed
         entry["sha256"] = _entry_digest(entry)
         self._write(append_line, self.manifest_path, json.dumps(entry, separators=(",", ":")))
         if m is None:
@@ -547,11 +593,20 @@ class RunRecord:
             try:
                 meta = read_json(self.meta_path)
             except (ValueError, OSError) as e:
-                raise DamagedRun(f"cannot resume {self.out}: {e}", [("meta.json", "not valid JSON")]) from None
+                what = f"not valid JSON ({str(e).split('(', 1)[-1].split(')')[0]})"
+                raise DamagedRun(_damage_message(self.out, [("meta.json", what)], "cannot resume"),
+                                 [("meta.json", what)]) from None
             if not isinstance(meta, dict) or meta.get("format") != FORMAT:
                 fmt = meta.get("format") if isinstance(meta, dict) else meta
                 raise RunError(f"cannot resume {self.out}: meta.json has format {fmt!r}, expected "
                                f"{FORMAT!r}")
+            try:
+                what = _meta_problem(meta, read_manifest(self.out))
+            except DamagedRun:
+                what = None  # the manifest's own damage is reported by verify(), file by file
+            if what:
+                raise DamagedRun(_damage_message(self.out, [("meta.json", what)], "cannot resume"),
+                                 [("meta.json", what)])
             self.resuming = True
             self.meta = meta
             return meta
@@ -639,6 +694,7 @@ class RunRecord:
     def _adopt(self, last_g: int, with_checkpoint: bool) -> None:
         """Record the committed files of a folder from before manifests as they are now."""
         self._manifest = Manifest([], 0)
+        self._adopting = True
         for g in range(last_g + 1):
             paths = [generation_path(self.generations, g)]
             png = self.out / "best" / f"gen_{g:06d}.png"
@@ -650,6 +706,7 @@ class RunRecord:
                     paths.append(self.checkpoint_path)
             self.evaluations = int(_read_npz(paths[0], self.out)["evaluations"])
             self.seal(g, paths)
+        self._adopting = False
         if self.meta is not None:
             self.meta["integrity"] = INTEGRITY
 
@@ -820,7 +877,8 @@ class Run:
         try:
             meta = read_json(d / "meta.json")
         except ValueError as e:
-            raise DamagedRun(str(e), [("meta.json", "not valid JSON")]) from None
+            what = f"not valid JSON ({str(e).split('(', 1)[-1].split(')')[0]})"
+            raise DamagedRun(_damage_message(d, [("meta.json", what)], "cannot read"), [("meta.json", what)]) from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             fmt = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
             raise ValueError(f"{d}/meta.json has format {fmt!r}, expected {FORMAT!r}")
@@ -850,6 +908,10 @@ class Run:
                 add(_read_npz(f, d))
             return cls(d, meta, codes, scores, clean, np.asarray(wall))
         problems: list[tuple[str, str]] = []
+        if what := _meta_problem(meta, m):
+            problems.append(("meta.json", what))
+        if behind := _manifest_behind(d, m):
+            raise DamagedRun(_damage_message(d, [(MANIFEST, behind)], "cannot read"), [(MANIFEST, behind)])
         for e in m.entries:
             for rel, rec in e["files"].items():
                 if rel in MUTABLE or rel.startswith("generations/"):
