@@ -210,6 +210,26 @@ def _file_problem(run_dir: Path, rel: str, record: list, full: bool = True) -> s
     return None
 
 
+def _scores_csv_problem(run_dir: Path, m: Manifest) -> str | None:
+    """``scores.csv`` against the last commit: the same bytes, or those plus the row of the generation in progress."""
+    rec = m.last["files"].get("scores.csv") if m.last else None
+    if rec is None:
+        return None
+    path = run_dir / "scores.csv"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return "missing"
+    digest, size = rec
+    if len(data) == size and hashlib.sha256(data).hexdigest() == digest:
+        return None
+    extra = data[size:]
+    if (len(data) > size and hashlib.sha256(data[:size]).hexdigest() == digest and extra.count(b"\n") == 1
+            and extra.endswith(b"\n") and extra.startswith(f"{len(m.entries)},".encode())):
+        return None  # the row of a generation written but not committed (a kill before its manifest line)
+    return _file_problem(run_dir, "scores.csv", rec)
+
+
 def _manifest_behind(run_dir: Path, m: Manifest) -> str | None:
     """Whether the manifest has lost its last lines: generation files or a checkpoint newer than it allows."""
     last_g = len(m.entries) - 1
@@ -487,10 +507,8 @@ class RunRecord:
                 if what:
                     problems.append((rel, what))
         last_g = len(m.entries) - 1
-        if m.last is not None and "scores.csv" in m.last["files"]:
-            what = _file_problem(self.out, "scores.csv", m.last["files"]["scores.csv"])
-            if what:
-                problems.append(("scores.csv", what))
+        if what := _scores_csv_problem(self.out, m):
+            problems.append(("scores.csv", what))
         plan = self._checkpoint_plan(m)
         if plan[0] != "manifest" and (behind := _manifest_behind(self.out, m)):
             plan = ("manifest", -1, behind)
@@ -610,6 +628,7 @@ class RunRecord:
             self.resuming = True
             self.meta = meta
             return meta
+        remove_stale_temporaries(self.out)  # a kill while the first meta.json was being written
         fresh = self.is_fresh()
         if resume and not fresh:
             raise RunError(f"cannot resume {self.out}: it has no meta.json")
@@ -921,7 +940,7 @@ class Run:
                     problems.append((rel, what))
         if verify and m.last is not None:
             lf = m.last["files"]
-            if "scores.csv" in lf and (what := _file_problem(d, "scores.csv", lf["scores.csv"])):
+            if what := _scores_csv_problem(d, m):
                 problems.append(("scores.csv", what))
             if CHECKPOINT in lf:
                 ok = any(_file_problem(d, rel, lf[CHECKPOINT]) is None for rel in (CHECKPOINT, PENDING_CHECKPOINT)
