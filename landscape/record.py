@@ -446,6 +446,7 @@ class RunRecord:
         self._manifest: Manifest | None = None
         self._plan: tuple[str, int] = ("none", -1)
         self._adopting = False
+        self._sealed = -1
 
     # -- lock, verification, digests ------------------------------------------------------
     @contextlib.contextmanager
@@ -586,6 +587,7 @@ class RunRecord:
             entry["adopted"] = True  # digested as found when a folder from before manifests was resumed
         entry["sha256"] = _entry_digest(entry)
         self._write(append_line, self.manifest_path, json.dumps(entry, separators=(",", ":")))
+        self._sealed = int(generation)
         if m is None:
             self._manifest = m = Manifest([], 0)
         m.entries.append(entry)
@@ -771,8 +773,9 @@ class RunRecord:
         try:
             writer(path, *args, **kwargs)
         except OSError as e:
-            if self.write_error is not None:
-                raise self.write_error(path, e) from e
+            own = self.write_error(path, e) if self.write_error is not None else None
+            if own is not None:
+                raise own from e
             last = len(self._manifest.entries) - 1 if self._manifest is not None else -1
             kept = f"generations 0..{last} are committed in {self.out}" if last >= 0 else "no generation was committed"
             full = e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
@@ -794,24 +797,34 @@ class RunRecord:
         extra : further arrays for the generation's ``.npz``
         """
         npz = generation_path(self.generations, g)
-        self._write(atomic_save_npz, npz, codes=codes.detach().float().cpu().numpy(),
-                    scores=scores.double().numpy(), clean_scores=clean.double().numpy(), wall_time=np.float64(wall),
-                    time=np.float64(time.time()), evaluations=np.int64(evaluations), **(extra or {}))
-        written = [npz]
-        if images is not None:
-            best = self.out / "best" / f"gen_{g:06d}.png"
-            self._write(save_png, best, images[int(torch.nan_to_num(scores, nan=-math.inf).argmax())])
-            written.append(best)
-        # the csv row goes before the checkpoint: a committed generation always has its row, and a
-        # row written for a generation that is then redone is replaced
-        self._write(append_scores_csv, self.out / "scores.csv", g, evaluations, scores.double(), clean.double(), wall)
-        buf = io.BytesIO()
-        torch.save({"generation": g, "evaluations": evaluations, **state}, buf)
-        # the checkpoint goes beside the old one, the manifest line (the commit) records its digest,
-        # then it replaces the old one: a kill at any point leaves a state restore() can tell apart
-        self._write(atomic_write_bytes, self.pending_path, buf.getvalue())
-        self.evaluations = evaluations
-        self.seal(g, written + [self.out / "scores.csv", self.pending_path])
+        best = self.out / "best" / f"gen_{g:06d}.png"
+        try:
+            self._write(atomic_save_npz, npz, codes=codes.detach().float().cpu().numpy(),
+                        scores=scores.double().numpy(), clean_scores=clean.double().numpy(), wall_time=np.float64(wall),
+                        time=np.float64(time.time()), evaluations=np.int64(evaluations), **(extra or {}))
+            written = [npz]
+            if images is not None:
+                self._write(save_png, best, images[int(torch.nan_to_num(scores, nan=-math.inf).argmax())])
+                written.append(best)
+            # the csv row goes before the checkpoint: a committed generation always has its row, and a
+            # row written for a generation that is then redone is replaced
+            self._write(append_scores_csv, self.out / "scores.csv", g, evaluations, scores.double(), clean.double(), wall)
+            buf = io.BytesIO()
+            torch.save({"generation": g, "evaluations": evaluations, **state}, buf)
+            # the checkpoint goes beside the old one, the manifest line (the commit) records its digest,
+            # then it replaces the old one: a kill at any point leaves a state restore() can tell apart
+            self._write(atomic_write_bytes, self.pending_path, buf.getvalue())
+            self.evaluations = evaluations
+            self.seal(g, written + [self.out / "scores.csv", self.pending_path])
+        except BaseException:
+            if self._sealed == g:
+                raise  # its manifest line is on disk: committed, never undone
+            # a failed commit (disk full) leaves none of its files: they are not committed, and a
+            # person looking at the folder should not take them for a generation
+            for p in (npz, best, self.pending_path):
+                with contextlib.suppress(OSError):
+                    p.unlink()
+            raise
         os.replace(self.pending_path, self.checkpoint_path)
 
     def save_failed(self, g: int, codes: torch.Tensor, scores: torch.Tensor | None = None,
