@@ -745,8 +745,21 @@ class RunRecord:
             rec = self._manifest.entries[g]["files"].get(f"generations/{f.name}")
         return _read_npz(f, self.out, rec)
 
+    def replayed(self) -> None:
+        """Say that the driving loop has rebuilt the state of :attr:`replay_generations` (see :meth:`begin`)."""
+        self.replay_generations = []
+
     def begin(self, config: dict, init: dict | None) -> dict:
-        """The meta of this session: a new one, or the resumed one marked running again."""
+        """The meta of this session: a new one, or the resumed one marked running again.
+
+        Raises :class:`RunError` if :meth:`restore` asked for a replay that the loop did not
+        report done (:meth:`replayed`): a loop that cannot replay must not carry on from a
+        state it does not have.
+        """
+        if self.replay_generations:
+            raise RunError(f"cannot resume {self.out}: {self.replay_reason}, and this loop does not rebuild the state "
+                           f"by replaying generations {self.replay_generations[0]}..{self.replay_generations[-1]}; "
+                           "resume it with landscape.runs.evolve (landscape evolve --resume). Nothing was changed")
         if self.resuming:
             meta = self.meta
             meta["budget"] = int(config["budget"])

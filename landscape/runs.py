@@ -228,6 +228,7 @@ def _replay(record: RunRecord, generator: Generator, scorer: Scorer, optimizer: 
             optimizer.tell(codes, torch.from_numpy(rec["scores"]))
             if bar is not None:
                 bar.update(1)
+        record.replayed()
     finally:
         if bar is not None:
             bar.close()
