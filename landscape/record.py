@@ -25,6 +25,20 @@ Run folder schema (``landscape-run/1``)
     ``generation``, ``evaluations``, ``optimizer`` (its ``state_dict``) and the scorer's entries
     (``unit``: the unit's state; a live run's ``live``: next block and channel count) after the
     last committed generation (``torch.save``; loaded with ``weights_only=True``), used by resume.
+    ``state/checkpoint.next.pt`` is the next one while a commit is in progress.
+``manifest.jsonl``
+    One JSON line per committed generation ``g`` (line ``g + 1``), appended as it is committed:
+    ``generation``, ``evaluations``, ``time``, ``files`` (``{"generations/gen_NNNNNN.npz": [sha256,
+    bytes], "best/gen_NNNNNN.png": ..., "scores.csv": ..., "state/checkpoint.pt": ...}``: the
+    files as that commit left them), ``meta`` (sha256 of ``meta.json``'s fixed fields:
+    :data:`META_FIXED`), ``prev`` (the previous line's ``sha256``; null on the first) and
+    ``sha256`` (of the line itself without this key, keys sorted, compact separators); lines of
+    a folder from before manifests, digested when it was first resumed, add ``"adopted": true``.
+    ``meta.json`` holds ``"integrity": "sha256-manifest/1"`` in folders that have one.
+``.lock``
+    The writer's exclusive ``fcntl.flock`` (:func:`landscape.io.folder_lock`), held from before
+    :meth:`RunRecord.open` to the end of the run; while held it says who holds it (pid, host,
+    since). The kernel frees it when the process dies, so ``kill -9`` leaves no stale lock.
 ``failed/gen_NNNNNN.npz``
     Codes and whatever scores were measured in a generation that failed (NaN scores with
     ``nan_policy="raise"``, or an exception from the unit), so nothing measured is lost.
@@ -32,20 +46,45 @@ Run folder schema (``landscape-run/1``)
 Commit order and exact resume
 -----------------------------
 A generation is committed by writing, in this order, its ``.npz``, its best image, its
-``scores.csv`` row and then the checkpoint; it counts once the checkpoint after it is on disk.
-Generation files newer than the checkpoint (a kill between the writes) are discarded and
-redone on resume; since the optimizer and the scorer's random state are restored
-bit-for-bit, the redone generation equals the discarded one, and a resumed run equals an
-uninterrupted run. A run killed before its first commit starts again exactly as the first call
-did (the same initial codes).
+``scores.csv`` row, the next checkpoint (``checkpoint.next.pt``), then its manifest line;
+it counts once that line is on disk, and the next checkpoint is then renamed over
+``checkpoint.pt``. On resume, before any new work, :meth:`RunRecord.verify` checks every
+committed file against the manifest (missing, truncated, wrong size, digest mismatch, a gap
+or a broken chain in the manifest, fixed fields of ``meta.json`` changed, a checkpoint or
+generation files newer than the manifest allows) and refuses with a :class:`DamagedRun`
+naming each file and what is wrong; nothing is repaired and no committed file is deleted.
+What a kill left uncommitted is then dropped (a generation file, image or csv row after the
+last manifest line, a torn last manifest line, a next checkpoint no line records) and a
+commit killed between its manifest line and the rename is finished (the next checkpoint's
+digest is the one recorded). Since the optimizer and the scorer's random state are restored
+bit-for-bit, a redone generation equals the dropped one, and a resumed run equals an
+uninterrupted run. A run killed before its first commit starts again exactly as the first
+call did (the same initial codes).
 
-Seams for integrity checks
---------------------------
-:class:`RunRecord` is the only code that touches these files, so checks of them belong here:
-:meth:`RunRecord.lock` (held from :meth:`~RunRecord.open` to :meth:`~RunRecord.close`),
-:meth:`RunRecord.verify` (run on resume before any new work) and :meth:`RunRecord.seal`
-(after each commit) are where a folder lock, damage detection and per-generation digests
-go; today the lock and the digests do nothing and ``verify`` checks the generation sequence.
+A lost checkpoint (or one an older line records) is rebuilt by replaying the committed
+generations after it (:attr:`RunRecord.replay_generations`; :func:`landscape.runs.evolve`
+does it): the optimizer, made again from the recorded configuration and initial codes, must
+ask exactly the recorded codes, the scorer scores their images again (a unit's noise
+generator advances as it did) and must give the recorded scores, and the optimizer is told
+them; any difference refuses the resume. A scorer that cannot be replayed (a live neuron)
+refuses with instructions. A damaged checkpoint is refused like any damaged file; moving it
+away turns it into a lost one.
+
+Folders from before manifests
+-----------------------------
+``landscape-run/1`` folders written before manifests existed (no ``manifest.jsonl``, no
+``integrity`` in ``meta.json``) still load, with an :class:`UnmanifestedRunWarning` (their
+files cannot be checked), and resume as before; the first resume digests their committed
+files as found (lines marked ``adopted``) and writes manifest lines from then on. The format
+name stays ``landscape-run/1``: every file it had keeps its meaning, and readers that do not
+know the manifest can ignore it.
+
+Writes that fail
+----------------
+A write that fails (disk full, file size limit, permissions) raises a one-line
+:class:`RunError` (or the scorer's own error) naming the file, the errno, what is committed
+and how to resume; the generation being committed leaves none of its files, and atomic
+writes leave no temporaries.
 """
 
 from __future__ import annotations

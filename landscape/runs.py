@@ -136,7 +136,7 @@ def evolve(generator: Generator, scorer: Any, optimizer: Optimizer, budget: int,
                        new_folder_reason=scorer.new_folder_reason, is_fresh=scorer.is_fresh)
     with record.lock():
         try:
-            _open(record, generator, scorer, optimizer, int(budget), seed, resume, init)
+            _open(record, generator, scorer, optimizer, int(budget), seed, resume, init, progress, batch_size)
         except BaseException:
             scorer.close()
             raise
@@ -144,7 +144,7 @@ def evolve(generator: Generator, scorer: Any, optimizer: Optimizer, budget: int,
 
 
 def _open(record: RunRecord, generator: Generator, scorer: Scorer, optimizer: Optimizer, budget: int,
-          seed: int | None, resume: bool, init: Any) -> None:
+          seed: int | None, resume: bool, init: Any, progress: bool = True, batch_size: int | None = None) -> None:
     """Start or resume the record; restore the optimizer and scorer; write ``meta.json``."""
     record.open(resume)
     scorer.open(record)
@@ -170,7 +170,7 @@ def _open(record: RunRecord, generator: Generator, scorer: Scorer, optimizer: Op
         codes0, init_desc = initial_codes(generator, init, n=N_PRIOR_INIT, seed=seed)
         optimizer.initialize(codes0.to(optimizer.device))
     if record.replay_generations:
-        _replay(record, generator, scorer, optimizer)
+        _replay(record, generator, scorer, optimizer, progress, batch_size)
     record.begin(config, init_desc)
     scorer.start(record)
     record.write_meta()
@@ -192,7 +192,8 @@ def _replay_init(record: RunRecord, init: Any) -> Any:
                    "again (command line: --init) to replay it")
 
 
-def _replay(record: RunRecord, generator: Generator, scorer: Scorer, optimizer: Optimizer) -> None:
+def _replay(record: RunRecord, generator: Generator, scorer: Scorer, optimizer: Optimizer, progress: bool = True,
+            batch_size: int | None = None) -> None:
     """Rebuild the optimizer's and scorer's state by replaying committed generations (their checkpoint is lost).
 
     Each generation: the optimizer must ask exactly the recorded codes (it is deterministic given
@@ -203,7 +204,7 @@ def _replay(record: RunRecord, generator: Generator, scorer: Scorer, optimizer: 
     """
     gens = record.replay_generations
     bar = None
-    if len(gens) > 1:
+    if progress and len(gens) > 1:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(gens), unit="gen", desc="replaying committed generations", leave=False)
@@ -219,7 +220,7 @@ def _replay(record: RunRecord, generator: Generator, scorer: Scorer, optimizer: 
                                f"optimizer asks for other codes than the recorded ones (max difference {diff}): the "
                                "run was not made by this optimizer, seed and initial codes, so its state cannot be "
                                "rebuilt. Nothing was changed; start a new run with init=<this run folder>")
-            images = generator.render(codes.detach())
+            images = generator.render(codes.detach(), batch_size)
             scored = scorer.score(codes, images, g)
             if not np.allclose(scored.scores.numpy(), rec["scores"], rtol=1e-4, atol=1e-6, equal_nan=True):
                 raise RunError(f"cannot resume {record.out}: {record.replay_reason}, and replaying generation {g} the "

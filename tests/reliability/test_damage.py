@@ -153,3 +153,24 @@ def test_an_old_folder_with_a_lost_checkpoint_is_replayed_not_deleted(partial, t
     del meta["integrity"]
     (out / "meta.json").write_text(json.dumps(meta))
     assert same(run(out, budget=80, resume=True), Run.load(partial / "full"))
+
+
+@pytest.mark.parametrize("opt", ["ga", "cma", "spherecma", "nes", "fdgd"])
+def test_every_optimizer_replays_a_lost_checkpoint_bit_identical(tmp_path, opt):
+    full = run(tmp_path / "full", budget=160, opt=opt)
+    out = tmp_path / "r"
+    run(out, budget=80, opt=opt)
+    (out / "state" / "checkpoint.pt").unlink()
+    assert same(run(out, budget=160, opt=opt, resume=True), full)
+
+
+def test_a_deleted_meta_json_is_refused_by_name(partial, tmp_path):
+    out = tmp_path / "r"
+    shutil.copytree(partial / "part", out)
+    (out / "meta.json").unlink()
+    before = snapshot(out)
+    with pytest.raises(RunError, match="has no meta.json"):
+        run(out, budget=80, resume=True)
+    with pytest.raises(FileNotFoundError, match="no meta.json"):
+        Run.load(out)
+    assert snapshot(out) == before
