@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from landscape.cli import main as cli
@@ -26,6 +27,8 @@ CASES = {
     ("scores.csv", "delete"): "missing",
     ("state/checkpoint.pt", "truncate"): "truncated",
     ("state/checkpoint.pt", "flip"): "digest mismatch",
+    ("state/checkpoint.pt", "garble"): "digest mismatch",  # 64 random bytes (issue 16, case 2)
+    ("generations/gen_000001.npz", "garble"): "digest mismatch",
     ("manifest.jsonl", "truncate"): "lines were lost",
     ("manifest.jsonl", "flip"): "does not match its own digest",
     ("manifest.jsonl", "delete"): "missing",
@@ -49,6 +52,9 @@ def damage(path, fault):
         path.write_bytes(data[: len(data) // 2])
     elif fault == "delete":
         path.unlink()
+    elif fault == "garble":
+        i = len(data) // 3
+        path.write_bytes(data[:i] + np.random.default_rng(2).bytes(64) + data[i + 64:])
     elif path.name == "meta.json":  # a flip inside a value fixed at the start (the creation time)
         i = data.index(b'"created": "') + 14
         path.write_bytes(data[:i] + bytes([data[i] ^ 0x01]) + data[i + 1:])
