@@ -486,6 +486,7 @@ class RunRecord:
         self._plan: tuple[str, int] = ("none", -1)
         self._adopting = False
         self._sealed = -1
+        self._digests: dict[Path, tuple[str, int]] = {}
 
     # -- lock, verification, digests ------------------------------------------------------
     @contextlib.contextmanager
@@ -502,7 +503,7 @@ class RunRecord:
         created = not self.out.exists()
         stack = contextlib.ExitStack()
         try:
-            stack.enter_context(folder_lock(self.out, what=f"run writer (pid {os.getpid()})"))
+            stack.enter_context(folder_lock(self.out, what="run writer"))
         except FolderBusy as e:
             raise RunError(f"cannot write the run: {e}") from None
         except OSError as e:
@@ -617,7 +618,8 @@ class RunRecord:
         files = {}
         for p in paths:
             rel = Path(p).relative_to(self.out).as_posix()
-            files[CHECKPOINT if rel == PENDING_CHECKPOINT else rel] = list(sha256_file(p))
+            known = self._digests.pop(Path(p), None)  # the checkpoint's, hashed from memory (it can be large)
+            files[CHECKPOINT if rel == PENDING_CHECKPOINT else rel] = list(known or sha256_file(p))
         m = self._manifest
         entry = {"generation": int(generation), "evaluations": int(self.evaluations), "time": round(time.time(), 3),
                  "files": files, "meta": _meta_digest(self.meta or {}),
@@ -865,7 +867,9 @@ class RunRecord:
             torch.save({"generation": g, "evaluations": evaluations, **state}, buf)
             # the checkpoint goes beside the old one, the manifest line (the commit) records its digest,
             # then it replaces the old one: a kill at any point leaves a state restore() can tell apart
-            self._write(atomic_write_bytes, self.pending_path, buf.getvalue())
+            data = buf.getvalue()
+            self._write(atomic_write_bytes, self.pending_path, data)
+            self._digests[self.pending_path] = (hashlib.sha256(data).hexdigest(), len(data))
             self.evaluations = evaluations
             self.seal(g, written + [self.out / "scores.csv", self.pending_path])
         except BaseException:
