@@ -24,7 +24,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .io import load_npz_checked, read_json, write_json, write_with_digest
+from .io import load_npz_checked, read_json, read_json_checked, write_json, write_with_digest
 from .record import Run
 from .runs import evolve
 
@@ -290,7 +290,7 @@ def survey(model: str = "resnet20-cifar10", layers: Sequence[str] | None = None,
         udir = out / layer / f"ch{ch:04d}"
         done = udir / "topology" / "unit.json"
         if done.is_file():
-            row = read_json(done)
+            row = read_json_checked(done)
             row = {key: (float("nan") if v is None and key != "notes" else v) for key, v in row.items()}
             best = Run.load(udir / "run").best_score
         else:
