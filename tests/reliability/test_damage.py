@@ -180,3 +180,25 @@ def test_a_deleted_meta_json_is_refused_by_name(partial, tmp_path):
     with pytest.raises(FileNotFoundError, match="no meta.json"):
         Run.load(out)
     assert snapshot(out) == before
+
+
+def test_manifest_lines_record_the_committed_bytes(partial):
+    import hashlib
+
+    d = partial / "full"
+    lines = (d / "manifest.jsonl").read_text().splitlines()
+    prev = None
+    for g, raw in enumerate(lines):
+        e = json.loads(raw)
+        assert e["generation"] == g and e["prev"] == prev
+        body = {k: v for k, v in e.items() if k != "sha256"}
+        assert e["sha256"] == hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+        for rel in (f"generations/gen_{g:06d}.npz", f"best/gen_{g:06d}.png"):
+            data = (d / rel).read_bytes()
+            assert e["files"][rel] == [hashlib.sha256(data).hexdigest(), len(data)]
+        prev = e["sha256"]
+    last = json.loads(lines[-1])["files"]
+    for rel in ("scores.csv", "state/checkpoint.pt"):  # rewritten by every commit: the last line has them
+        data = (d / rel).read_bytes()
+        assert last[rel] == [hashlib.sha256(data).hexdigest(), len(data)]
+    assert json.loads((d / "meta.json").read_text())["integrity"] == "sha256-manifest/1"
