@@ -132,8 +132,12 @@ def check_noise(text: str, option: str = "--noise") -> dict:
         raise ValueError(f"{option} {text!r} is not a noise model (valid: {NOISE_SYNTAX})") from None
 
 
+#: the largest population a command-line optimizer may have (codes of one generation are held in memory)
+MAX_POPULATION = 100_000
+
+
 def check_optimizer(name: str, settings: list[tuple[str, Any]] | dict, dim: int = 8, option: str = "--optimizer",
-                    **extra: Any) -> None:
+                    budget: int | None = None, **extra: Any) -> None:
     """Build the optimizer once (cheap: no model involved) so its name and every setting are checked.
 
     ``dim`` is a stand-in until the generator is loaded; the command builds the real one then.
@@ -147,10 +151,22 @@ def check_optimizer(name: str, settings: list[tuple[str, Any]] | dict, dim: int 
                              f"drop it")
     if str(name) not in optim.names() and str(name).lower() not in optim.names():
         raise ValueError(f"{option} {name!r} is not an optimizer (valid: {', '.join(optim.names())})")
+    pop = settings.get("population")
+    if isinstance(pop, (int, float)) and not isinstance(pop, bool) and pop > MAX_POPULATION:
+        raise ValueError(f"--set population={pop}: at most {MAX_POPULATION} images per generation")
     try:
-        optim.make(name, dim, seed=0, device="cpu", **settings, **extra)
+        opt = optim.make(name, dim, seed=0, device="cpu", **settings, **extra)
     except (TypeError, ValueError, OverflowError, ZeroDivisionError) as e:
         raise ValueError(f"--set for optimizer {name!r}: {' '.join(str(e).split())}") from None
+    check_population(opt, budget)
+
+
+def check_population(optimizer: Any, budget: int | None) -> None:
+    """One generation of ``optimizer`` fits in ``budget`` evaluations."""
+    pop = getattr(optimizer, "population", None)
+    if budget is not None and isinstance(pop, int) and pop > budget:
+        raise ValueError(f"the optimizer's population is {pop} images but --budget is {budget}: not one generation "
+                         f"would fit; raise --budget or lower --set population")
 
 
 # --------------------------------------------------------------------------------------
@@ -248,6 +264,8 @@ def read_npz_arrays(path: Path, what: str) -> dict:
 
     import numpy as np
 
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{what} {path} is not an .npz file (not a zip archive of arrays)")
     try:
         with np.load(path, allow_pickle=False) as z:
             if not hasattr(z, "files"):
@@ -281,6 +299,9 @@ def check_init_codes(init: str | None, budget: int | None, option: str = "--init
             raise FileNotFoundError(f"{option} {init} does not exist (valid: 'prior', a .npy/.npz of codes or a "
                                     "run folder)")
         if p.suffix == ".npy":
+            with open(p, "rb") as f:
+                if f.read(6) != b"\x93NUMPY":
+                    raise ValueError(f"{option} {init} is not an .npy file (no NumPy header)")
             try:
                 codes = np.load(p, allow_pickle=False)
             except (ValueError, OSError, EOFError) as e:
@@ -326,11 +347,14 @@ def check_resume(out: str, resume: bool, init: str | None) -> None:
         if not os.access(p, os.W_OK | os.X_OK):
             raise ValueError(f"--resume: {out} is not writable, so the run cannot go on there")
         recorded = meta.get("init")
-        if init is not None and isinstance(recorded, dict):
-            same = (recorded.get("type") == "prior" and init == "prior") or (
-                recorded.get("path") is not None and Path(str(recorded["path"])).resolve() == Path(init).resolve())
+        if init is not None:
+            same = isinstance(recorded, dict) and (
+                (recorded.get("type") == "prior" and init == "prior") or (
+                    recorded.get("path") is not None and init != "prior"
+                    and Path(str(recorded["path"])).resolve() == Path(init).resolve()))
+            started = "the optimizer's own start" if recorded is None else recorded
             if not same:
-                raise ValueError(f"--resume: --init {init!r} differs from the run's recorded init {recorded}; drop "
+                raise ValueError(f"--resume: --init {init!r} differs from the run's recorded start ({started}); drop "
                                  "--init (a resumed run keeps its own start) or start a new run in another folder")
     elif meta_path.is_file():
         raise ValueError(f"--out {out} already holds a run; pass --resume to continue it, or choose another folder")

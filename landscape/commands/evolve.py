@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         ref_source = validate_reference_source(resolve_reference_source(args.references, args.model))
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         raise ValueError(f"--references {args.references!r}: {e}") from None
-    checks.check_optimizer(args.optimizer, args.settings)
+    checks.check_optimizer(args.optimizer, args.settings, budget=args.budget)
     init = checks.check_init_codes(args.init, args.budget)
 
     generator = zoo.load(args.generator, device=device)
@@ -97,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     unit = build_unit(args.model, args.layer, args.channel, args.position, args.noise, args.seed, device,
                       generator=generator)
     optimizer = optim.make(args.optimizer, generator.dim, seed=args.seed, device=device, **dict(args.settings))
+    checks.check_population(optimizer, args.budget)
     # the reference images are read before the run, so a bad folder is found now, not after hours
     try:
         refs = load_reference_set(ref_source, size=input_size(unit))

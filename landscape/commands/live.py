@@ -99,7 +99,7 @@ def _check_new(args: argparse.Namespace) -> None:
     checks.check_device(args.device)
     settings = dict(args.settings)
     settings.setdefault("nan_policy", "worst")
-    checks.check_optimizer(args.optimizer, settings)
+    checks.check_optimizer(args.optimizer, settings, budget=args.budget)
     checks.check_init_codes(args.init, args.budget)
     try:
         c = parse_channels(args.channels)
