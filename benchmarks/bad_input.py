@@ -59,7 +59,7 @@ class Reached(BaseException):
 @dataclass
 class Workspace:
     root: Path
-    paths: dict[str, str] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __getitem__(self, key: str) -> str:
         return self.paths[key]

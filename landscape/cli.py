@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:  # argparse: --help (0) or a usage error (2), already printed
         return int(e.code or 0) if not isinstance(e.code, str) else EXIT_USAGE
     if not getattr(args, "func", None):
-        parser.print_help()
+        names = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+        print(f"landscape: error: give a COMMAND (valid: {', '.join(names)}; see `landscape --help`)", file=sys.stderr)
         return EXIT_USAGE
     debug = args.debug or os.environ.get("LANDSCAPE_DEBUG", "") not in ("", "0")
     try:
