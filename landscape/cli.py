@@ -122,13 +122,17 @@ def report_error(command: str, e: BaseException) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # named by the subcommand whose options they are not
+            commands.get(getattr(args, "command", None) or "", parser).error(
+                f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as e:  # argparse: --help (0) or a usage error (2), already printed
         return int(e.code or 0) if not isinstance(e.code, str) else EXIT_USAGE
     if not getattr(args, "func", None):
-        names = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
-        print(f"landscape: error: give a COMMAND (valid: {', '.join(names)}; see `landscape --help`)", file=sys.stderr)
+        print(f"landscape: error: give a COMMAND (valid: {', '.join(commands)}; see `landscape --help`)",
+              file=sys.stderr)
         return EXIT_USAGE
     debug = args.debug or os.environ.get("LANDSCAPE_DEBUG", "") not in ("", "0")
     try:
