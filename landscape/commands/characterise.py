@@ -84,8 +84,14 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, ValueError, RuntimeError, ImportError) as e:
             raise ValueError(f"--references {args.references!r}: {type(e).__name__}: {e}") from None
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     if args.channel is None:
+        from ..units import layers as layer_names
+
+        valid = layer_names(model)
+        for layer in args.layer:
+            if layer not in valid:
+                raise ValueError(f"--layer {layer!r} is not a layer of {args.model!r} (valid: {', '.join(valid)})")
+        out.mkdir(parents=True, exist_ok=True)
         from ..characterise import OpponencySurvey
         from ..plots import OpponencySurveyDisplay
 
@@ -102,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("give exactly one --layer with --channel")
     unit = build_unit(args.model, args.layer[0], args.channel, args.position, args.noise, args.seed, device,
                       model=model)
+    out.mkdir(parents=True, exist_ok=True)
     summary, figures = characterise_unit(unit, size, args.reps, args.seed)
     if args.run:
         summary["comparison"] = _compare(unit, size, args, out, device, refs)

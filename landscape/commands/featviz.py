@@ -65,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
     if args.diversity and args.batch < 2:
         raise ValueError(f"--diversity compares the images of a batch: use --batch 2 or more (got {args.batch})")
     model = zoo.load(args.model, device=device)
+    from ..units.cnn import CNNUnit
+
+    # layer, channel and the neuron's position, checked before the rendering starts
+    CNNUnit(model, args.layer, args.channel, position=(args.y or 0, args.x or 0) if args.neuron else None)
     target = (featviz.neuron(args.layer, args.channel, args.y, args.x) if args.neuron
               else featviz.channel(args.layer, args.channel))
     objective = target - args.diversity * featviz.diversity(args.layer) if args.diversity else target

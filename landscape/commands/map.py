@@ -84,6 +84,13 @@ def run(args: argparse.Namespace) -> int:
         h = checks.read_npz_arrays(checks.check_input_file(args.hessian, "--hessian", (".npz",)), "--hessian")
         if "eigvecs" not in h or np.ndim(h["eigvecs"]) != 2:
             raise ValueError(f"--hessian {args.hessian} holds no 2-D 'eigvecs' array (found: {', '.join(h) or 'nothing'})")
+    if args.axes.startswith("hessian") and args.hessian is None:
+        from geometry.distances import as_distance
+
+        try:
+            as_distance(args.hessian_distance)
+        except ValueError as e:
+            raise ValueError(f"--hessian-distance: {e}") from None
     run_ = checks.check_run_folder(args.run_dir)
     if args.out is not None:
         checks.check_out_file(args.out, "--out")
