@@ -484,6 +484,8 @@ class Answer:
             return "traceback"
         if self.reached or self.rc == 0:
             return "accepted"
+        if self.rc is None:
+            return "hung"
         return "rejected" if self.clean else "messy"
 
 
@@ -500,10 +502,16 @@ def run_inprocess(argv: list[str]) -> Answer:
     return Answer(argv, rc, out.getvalue(), err.getvalue(), reached)
 
 
-def run_subprocess(argv: list[str], timeout: float = 300) -> Answer:
+def run_subprocess(argv: list[str], timeout: float = 300, code: str | None = None) -> Answer:
+    """``python -m landscape ARGV``; ``code``: a folder holding another version's ``landscape`` package."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
-    p = subprocess.run([sys.executable, "-m", "landscape", *argv], capture_output=True, text=True, timeout=timeout,
-                       env=env, cwd=REPO)
+    if code is not None:
+        env["PYTHONPATH"] = code
+    try:
+        p = subprocess.run([sys.executable, "-m", "landscape", *argv], capture_output=True, text=True,
+                           timeout=timeout, env=env, cwd=code or REPO)
+    except subprocess.TimeoutExpired as e:
+        return Answer(argv, None, str(e.stdout or ""), str(e.stderr or "") + f"\n[hung: killed after {timeout:g} s]")
     return Answer(argv, p.returncode, p.stdout, p.stderr)
 
 
@@ -641,12 +649,37 @@ def _catalogue(ws: Workspace, subprocess_too: bool) -> list[tuple[Case, Answer |
     return results
 
 
+def _before(code: str, timeout: float, root: Path) -> dict[str, dict[str, int]]:
+    ws = make_workspace(root)
+    prepare_extra(ws)
+    rows: dict[str, dict[str, int]] = {}
+    try:
+        for case in CATALOGUE:
+            if case.skip():
+                continue
+            a = run_subprocess(case.argv(ws), timeout=timeout, code=str(Path(code).resolve()))
+            r = rows.setdefault(case.category, {k: 0 for k in ("tried", "rejected", "traceback", "accepted", "hung",
+                                                               "messy")})
+            r["tried"] += 1
+            r[a.verdict] += 1
+            print(f"before: [{a.verdict}] {case.name}", file=sys.stderr, flush=True)
+    finally:
+        for d in (ws.root / "readonly_run", Path(ws["readonly_dir"])):
+            os.chmod(d, 0o755)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--generated", type=int, default=40, help="generated command lines per subcommand")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--subprocess", action="store_true", help="also run the catalogue through `python -m landscape`")
     ap.add_argument("--show", action="store_true", help="print every catalogue answer")
+    ap.add_argument("--before", metavar="CODE", default=None,
+                    help="also run the catalogue through another version's code (a folder holding its landscape/ "
+                         "and geometry/, e.g. from `git archive`), in its own workspace, each case killed after "
+                         "--timeout seconds")
+    ap.add_argument("--timeout", type=float, default=60.0)
     args = ap.parse_args(argv)
 
     os.environ.setdefault("LANDSCAPE_OFFLINE", "1")
@@ -666,7 +699,21 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for d in (ws.root / "readonly_run", Path(ws["readonly_dir"])):
                 os.chmod(d, 0o755)
+        before = _before(args.before, args.timeout, Path(tmp) / "before") if args.before else None
     seconds = time.perf_counter() - t0
+    if before is not None:
+        print(f"\nThe same catalogue through {args.before} (each case in its own process, killed after "
+              f"{args.timeout:g} s)\n")
+        print("| category | tried | rejected cleanly | tracebacks | accepted | hung | other |")
+        print("|---|---|---|---|---|---|---|")
+        tot_b = {k: 0 for k in ("tried", "rejected", "traceback", "accepted", "hung", "messy")}
+        for cat_name, counts in before.items():
+            print(f"| {cat_name} | {counts['tried']} | {counts['rejected']} | {counts['traceback']} | "
+                  f"{counts['accepted']} | {counts['hung']} | {counts['messy']} |")
+            for k in tot_b:
+                tot_b[k] += counts[k]
+        print(f"| **all** | {tot_b['tried']} | {tot_b['rejected']} | {tot_b['traceback']} | {tot_b['accepted']} | "
+              f"{tot_b['hung']} | {tot_b['messy']} |")
 
     rows: dict[str, dict[str, int]] = {}
     bad = []
