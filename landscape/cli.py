@@ -48,10 +48,6 @@ EXIT_BUG = 3
 EXIT_INTERRUPTED = 130
 
 
-class UsageError(ValueError):
-    """A command-line value is wrong; the message names it and the valid choices (exit status 2)."""
-
-
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line, ``landscape <cmd>: error: ... (see --help)``.
 

@@ -159,19 +159,12 @@ def check_optimizer(name: str, settings: list[tuple[str, Any]] | dict, dim: int 
     except (TypeError, ValueError, OverflowError, ZeroDivisionError) as e:
         raise ValueError(f"--set for optimizer {name!r}: {' '.join(str(e).split())}") from None
     check_population(opt, budget)
-    try:  # the first generation of a throwaway copy: settings that overflow show here, not hours later
-        import torch
+    from ..optim.checks import check_first_generations
 
-        codes = opt.ask()
-        finite = bool(torch.isfinite(codes).all())
-        if finite:
-            opt.tell(codes, torch.arange(codes.shape[0], dtype=torch.float64))
-            finite = bool(torch.isfinite(opt.ask()).all())
-    except (ValueError, RuntimeError, OverflowError, ZeroDivisionError) as e:
-        raise ValueError(f"--set for optimizer {name!r}: its first generation fails: {' '.join(str(e).split())}") from None
-    if not finite:
-        raise ValueError(f"--set for optimizer {name!r}: {settings} give codes that are not finite numbers (a step "
-                         "size too large?)")
+    try:  # the first generations of a throwaway copy: settings that overflow show here, not hours later
+        check_first_generations(opt, settings)
+    except ValueError as e:
+        raise ValueError(f"--set for optimizer {name!r}: {e}") from None
 
 
 def check_population(optimizer: Any, budget: int | None) -> None:

@@ -450,6 +450,7 @@ def _plan(spec: SweepSpec) -> list[Task]:
     from .. import zoo
     from ..units.spec import build_unit
     from ..units import layers as layer_names
+    from ..optim.checks import check_first_generations
     from .optimizers import make_optimizer, optimizer_names
 
     ref_sets: dict[str, str] = {}
@@ -473,7 +474,8 @@ def _plan(spec: SweepSpec) -> list[Task]:
             raise SpecError(field_name, f"unknown optimizer {o.algorithm!r}; valid optimizers: {', '.join(valid_opts)}")
         for dim in sorted(set(gen_dims.values())):
             try:
-                make_optimizer(o.algorithm, dim, seed=0, device="cpu", settings=o.settings)
+                check_first_generations(make_optimizer(o.algorithm, dim, seed=0, device="cpu", settings=o.settings),
+                                        o.settings)
             except (ValueError, TypeError) as e:
                 raise SpecError(f"optimizers.{o.label}", str(e)) from None
 
