@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--references", default="default",
                    help="reference set for --run: 'default' (the model's domain set), a named set (see "
                         "`landscape evolve --help`) or a folder of images (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=nonneg_int, default=0)
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=run)

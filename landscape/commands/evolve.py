@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="none, poisson:SCALE[:REPS] (XDream's raw scale), poisson-spikes:SPIKES[:REPS[:N]] "
                         "(calibrated: SPIKES expected spikes for the best of N=100 prior images) or "
                         "gaussian:SIGMA (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=nonneg_int, default=0)
     p.add_argument("--init", default=None, help="'prior', a .npy/.npz of codes, or a run folder")
     p.add_argument("--references", default="default",
                    help="reference set for XDream's relative activation: 'default' (by the model's domain: "
