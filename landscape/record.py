@@ -251,7 +251,7 @@ class RunRecord:
     def check_config(self, config: dict) -> None:
         """A resumed run must use the generator, unit and optimizer it was started with."""
         for key in ("generator", "unit", "optimizer"):
-            if json_roundtrip(config[key]) != self.meta.get(key):
+            if _settings(key, json_roundtrip(config[key])) != _settings(key, self.meta.get(key)):
                 raise RunError(f"cannot resume {self.out}: its {key} was {self.meta.get(key)} but this call has "
                                f"{config[key]}")
 
@@ -507,3 +507,12 @@ class Run:
     def __repr__(self) -> str:
         return (f"Run(dir={str(self.dir)!r}, generations={self.n_generations}, "
                 f"status={self.meta.get('status')!r})")
+
+
+def _settings(key: str, config: Any) -> Any:
+    """A recorded config without its documentation: an optimizer's ``reference`` entry (source,
+    rule, code space) is text that may be reworded or added between versions; resuming compares
+    the settings only."""
+    if key == "optimizer" and isinstance(config, dict):
+        return {k: v for k, v in config.items() if k != "reference"}
+    return config

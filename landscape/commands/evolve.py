@@ -6,6 +6,14 @@ import argparse
 import json
 
 
+#: ``--optimizer`` help: the names of landscape.optim.OPTIMIZERS (written out so that --help does not
+#: import torch; tests/core/test_evolve_cli.py checks it lists every built-in name)
+OPTIMIZER_HELP = ("published presets: ga (XDream's GA), ga-actmax (ActMax's GA), cholcma (ActMax's CholeskyCMAES), "
+                  "pycma (pycma, sigma0 2; pip install cma), nes, fdgd (XDream's raw rules); the project's: cma, "
+                  "spherecma, ga-project, nes-auto, fdgd-auto; or a name added with landscape.optim.register "
+                  "(default: %(default)s)")
+
+
 def _setting(text: str) -> tuple[str, object]:
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"optimizer setting {text!r} must look like key=value")
@@ -26,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channel", type=int, default=5)
     p.add_argument("--position", default="center",
                    help="'center', 'mean' (average over space) or 'y,x' (default: %(default)s)")
-    p.add_argument("--optimizer", default="cma", help="ga, cma, spherecma, nes, fdgd (default: %(default)s)")
+    p.add_argument("--optimizer", default="cma", help=OPTIMIZER_HELP)
     p.add_argument("--set", dest="settings", action="append", type=_setting, default=[], metavar="KEY=VALUE",
                    help="optimizer hyper-parameter, repeatable (e.g. --set population=40)")
     p.add_argument("--budget", type=int, default=3000, help="image evaluations (default: %(default)s)")

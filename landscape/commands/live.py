@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ..io import read_json
-from .evolve import _setting  # the same key=value optimizer settings as `landscape evolve`
+from .evolve import OPTIMIZER_HELP, _setting  # the same optimizer names and key=value settings as `landscape evolve`
 
 #: options saved in meta.json so that --resume rebuilds the same experiment
 SAVED = ("generator", "optimizer", "settings", "budget", "seed", "init", "device", "transport", "host", "port",
@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--simulate", action="store_true",
                    help="start a simulated rig (a CNN unit with Poisson noise) in a separate process")
     p.add_argument("--generator", default="digiface-dcgan64", help="zoo generator (default: %(default)s)")
-    p.add_argument("--optimizer", default="ga", help="ga, cma, spherecma, nes, fdgd (default: %(default)s)")
+    p.add_argument("--optimizer", default="ga", help=OPTIMIZER_HELP)
     p.add_argument("--set", dest="settings", action="append", type=_setting, default=[], metavar="KEY=VALUE",
                    help="optimizer hyper-parameter, repeatable (e.g. --set population=20)")
     p.add_argument("--budget", type=int, default=1000, help="images evaluated (default: %(default)s)")
