@@ -375,22 +375,23 @@ def xdream_markdown(cells: Sequence[dict], ratios: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
-def actmax_markdown(rows: Sequence[dict]) -> str:
-    """Table (b) as markdown: ours (mean [95% CI], ratio to ActMax's GA) beside ActMax's (pooled layers)."""
+def actmax_markdown(rows: Sequence[dict], baseline: str = "ga-actmax") -> str:
+    """Table (b) as markdown: ours (mean [95% CI], ratio to ``baseline``) beside ActMax's (pooled layers)."""
     allr = [r for r in rows if r["scope"] == "all"]
     noises = list(dict.fromkeys(r["noise"] for r in allr))
     head = ["optimizer (ActMax name)"]
     for n in noises:
         lvl = ACTMAX_NOISE.get(n, n)
-        head += [f"normalised, noise {lvl}", "ActMax", f"/ ActMax GA, {lvl}", "ActMax"]
+        head += [f"normalised, noise {lvl}", "ActMax", f"/ `{baseline}`, {lvl}", "ActMax / Genetic"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for opt in dict.fromkeys(r["optimizer"] for r in allr):
         cells = [f"`{opt}` ({ACTMAX_NAMES.get(opt) or '–'})"]
         for n in noises:
             r = next(x for x in allr if x["optimizer"] == opt and x["noise"] == n)
+            b = "ratio_to_" + baseline.replace("-", "_")
             cells += [_ci(r["mean_normalised_score"], r["ci_low"], r["ci_high"]),
                       _ci(r["published_mean"], r["published_ci_low"], r["published_ci_high"]),
-                      _ci(r["ratio_to_ga_actmax"], r["ratio_to_ga_actmax_ci_low"], r["ratio_to_ga_actmax_ci_high"], 2),
+                      _ci(r[b], r[b + "_ci_low"], r[b + "_ci_high"], 2),
                       _ci(r["published_ratio_to_genetic"], math.nan, math.nan, 2)]
         lines.append("| " + " | ".join(cells) + " |")
     r0 = allr[0]
@@ -409,6 +410,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=RESULTS, help="folder of the CSV files (default benchmarks/results)")
     ap.add_argument("--published", type=Path, default=PUBLISHED, help="folder of the published tables")
     ap.add_argument("--no-published", action="store_true", help="leave the published columns empty (NaN)")
+    ap.add_argument("--name", help="stem of the CSV file(s) (default protocol_xdream_fig6 / protocol_actmax)")
+    ap.add_argument("--baselines", nargs="+", default=["ga-actmax", "ga"],
+                    help="actmax: optimizer labels to give a ratio_to_<label> column (default ga-actmax ga)")
     a = ap.parse_args(argv)
     if a.boot < 100:
         ap.error(f"--boot must be >= 100 for a 95% interval, got {a.boot}")
@@ -416,15 +420,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.protocol == "xdream":
         pub = None if a.no_published else published_xdream(a.published)
         cells, ratios = xdream_table(rows, a.boot, a.seed, pub)
-        p1 = write_csv(cells, a.out / "protocol_xdream_fig6.csv")
-        p2 = write_csv(ratios, a.out / "protocol_xdream_fig6_ratios.csv")
+        stem = a.name or "protocol_xdream_fig6"
+        p1 = write_csv(cells, a.out / f"{stem}.csv")
+        p2 = write_csv(ratios, a.out / f"{stem}_ratios.csv")
         print(xdream_markdown(cells, ratios))
         print(f"\nwrote {p1} and {p2}")
     else:
         pub = None if a.no_published else published_actmax(a.published)
-        table = actmax_table(rows, a.boot, a.seed, pub)
-        p = write_csv(table, a.out / "protocol_actmax.csv")
-        print(actmax_markdown(table))
+        table = actmax_table(rows, a.boot, a.seed, pub, a.baselines)
+        p = write_csv(table, a.out / f"{a.name or 'protocol_actmax'}.csv")
+        print(actmax_markdown(table, a.baselines[0]))
         print(f"\nwrote {p}")
     return 0
 
