@@ -248,13 +248,19 @@ def xdream_table(rows: Sequence[dict], n_boot: int = 4000, seed: int = 0,
         mean, lo, hi, reps = mean_and_ci(c, n_boot, seed)
         with np.errstate(invalid="ignore"):
             med = np.nanmedian(c.values.reshape(-1, c.values.shape[-1]), axis=0)
+        first = (mean_and_ci(cube(rs, "first_generation_relative_activation", ("optimizer", "noise")), n_boot, seed)
+                 if "first_generation_relative_activation" in rs[0] else None)
         for j, (opt, noise) in enumerate(c.conditions):
             pub = (published or {}).get((XDREAM_NAMES.get(opt), _noisy(noise)), {}) if scope == "all" else {}
             n = int(np.isfinite(c.values[:, :, j]).sum())
             cells.append({"scope": scope, "optimizer": opt, "published_optimizer": XDREAM_NAMES.get(opt) or "",
                           "noise": noise, "noisy": _noisy(noise), "n_units": len(c.units), "n_seeds": len(c.seeds),
                           "n_runs": n, "mean_relative_activation": mean[j], "ci_low": lo[j], "ci_high": hi[j],
-                          "median_relative_activation": med[j], "reference_set": _sets(rs),
+                          "median_relative_activation": med[j],
+                          "mean_first_generation": first[0][j] if first else math.nan,
+                          "first_generation_ci_low": first[1][j] if first else math.nan,
+                          "first_generation_ci_high": first[2][j] if first else math.nan,
+                          "reference_set": _sets(rs),
                           "published_mean": pub.get("mean", math.nan), "published_median": pub.get("median", math.nan),
                           "published_ci_low": pub.get("mean", math.nan) - Z95 * pub.get("sem", math.nan),
                           "published_ci_high": pub.get("mean", math.nan) + Z95 * pub.get("sem", math.nan),
@@ -333,6 +339,26 @@ def read_sweep(folder: str | Path) -> list[dict]:
     if bad:
         raise ValueError(f"{p} holds runs with status {bad}; finish the sweep first")
     return rows
+
+
+def add_first_generation(rows: Sequence[dict], folder: str | Path) -> None:
+    """Add ``first_generation_relative_activation`` to each row (in place): XDream's measure on generation 0.
+
+    The same rule as the run's own measure (the generation's best image by observed score, its
+    clean response, over the best reference), applied to the first generation instead of the
+    last: where a run ended near it, the optimizer hardly moved.
+    """
+    sys.path.insert(0, str(REPO))
+    from landscape.measures import relative_activation
+    from landscape.record import generation_path
+
+    for r in rows:
+        path = generation_path(Path(folder) / r["run_dir"] / "generations", 0)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found: the sweep folder lacks the run folder of task {r['key']}")
+        with np.load(path) as z:
+            r["first_generation_relative_activation"] = relative_activation(
+                z["scores"], [r["best_reference_score"]], z["clean_scores"] if "clean_scores" in z else None)
 
 
 def write_csv(rows: Sequence[dict], path: Path) -> Path:
@@ -418,6 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error(f"--boot must be >= 100 for a 95% interval, got {a.boot}")
     rows = read_sweep(a.sweep)
     if a.protocol == "xdream":
+        add_first_generation(rows, a.sweep)
         pub = None if a.no_published else published_xdream(a.published)
         cells, ratios = xdream_table(rows, a.boot, a.seed, pub)
         stem = a.name or "protocol_xdream_fig6"

@@ -149,3 +149,15 @@ def test_actmax_table_ratio_to_each_ga(published):
 def test_missing_published_folder_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="--published"):
         protocols.published_xdream(tmp_path)
+
+
+def test_first_generation_measure_is_xdreams_rule_on_generation_zero(tmp_path):
+    # generation 0: the best *observed* image is the second (observed 5.0), whose clean response is 2.0
+    gen = tmp_path / "runs" / "k" / "generations"
+    gen.mkdir(parents=True)
+    np.savez(gen / "gen_000000.npz", scores=np.array([1.0, 5.0, 3.0]), clean_scores=np.array([4.0, 2.0, 3.0]))
+    rows = [{"key": "k", "run_dir": "runs/k", "best_reference_score": 4.0}]
+    protocols.add_first_generation(rows, tmp_path)
+    assert rows[0]["first_generation_relative_activation"] == pytest.approx(0.5)
+    with pytest.raises(FileNotFoundError, match="run folder"):
+        protocols.add_first_generation([{"key": "x", "run_dir": "runs/x", "best_reference_score": 1.0}], tmp_path)
