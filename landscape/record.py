@@ -251,9 +251,15 @@ class RunRecord:
     def check_config(self, config: dict) -> None:
         """A resumed run must use the generator, unit and optimizer it was started with."""
         for key in ("generator", "unit", "optimizer"):
-            if _settings(key, json_roundtrip(config[key])) != _settings(key, self.meta.get(key)):
+            now, recorded = _settings(key, json_roundtrip(config[key])), _settings(key, self.meta.get(key))
+            if now != recorded:
+                hint = ""
+                if key == "optimizer" and isinstance(recorded, dict) and set(now) - set(recorded):
+                    hint = (f"; the recorded settings lack {', '.join(sorted(set(now) - set(recorded)))}: the run was "
+                            "started by an earlier version of this optimizer (README, 'Runs started before the "
+                            "presets'), finish it with that version")
                 raise RunError(f"cannot resume {self.out}: its {key} was {self.meta.get(key)} but this call has "
-                               f"{config[key]}")
+                               f"{config[key]}{hint}")
 
     def restore(self) -> dict | None:
         """Prepare a resumed folder: stale temporaries removed, :meth:`verify`, the checkpoint read,

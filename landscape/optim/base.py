@@ -29,7 +29,8 @@ on. No criterion is on by default; :meth:`Optimizer.stop_when` sets them:
     the best told score of each of the last ``tolfun_generations`` generations spans less than
     ``tolfun`` (stagnation; pycma's ``tolfun`` looks at the same window of best values);
 ``tolx``
-    the search distribution's step size (CMA-ES's ``sigma``, NES's radius) fell below ``tolx``;
+    the search distribution's step size (``sigma`` of CMAES, CholeskyCMAES and PyCMA, NES's
+    radius) fell below ``tolx``;
     optimizers without one (GA, SphereCMA, FDGD) never meet it.
 
 :func:`landscape.runs.evolve` ends a run (status ``stopped``, the reasons in ``meta.json``
