@@ -250,6 +250,8 @@ def xdream_table(rows: Sequence[dict], n_boot: int = 4000, seed: int = 0,
             med = np.nanmedian(c.values.reshape(-1, c.values.shape[-1]), axis=0)
         first = (mean_and_ci(cube(rs, "first_generation_relative_activation", ("optimizer", "noise")), n_boot, seed)
                  if "first_generation_relative_activation" in rs[0] else None)
+        norm = unit_means(cube(rs, "final_code_norm", ("optimizer", "noise")).values) \
+            if "final_code_norm" in rs[0] else np.full(len(c.conditions), math.nan)
         for j, (opt, noise) in enumerate(c.conditions):
             pub = (published or {}).get((XDREAM_NAMES.get(opt), _noisy(noise)), {}) if scope == "all" else {}
             n = int(np.isfinite(c.values[:, :, j]).sum())
@@ -260,6 +262,7 @@ def xdream_table(rows: Sequence[dict], n_boot: int = 4000, seed: int = 0,
                           "mean_first_generation": first[0][j] if first else math.nan,
                           "first_generation_ci_low": first[1][j] if first else math.nan,
                           "first_generation_ci_high": first[2][j] if first else math.nan,
+                          "mean_final_code_norm": norm[j],
                           "reference_set": _sets(rs),
                           "published_mean": pub.get("mean", math.nan), "published_median": pub.get("median", math.nan),
                           "published_ci_low": pub.get("mean", math.nan) - Z95 * pub.get("sem", math.nan),
@@ -341,24 +344,31 @@ def read_sweep(folder: str | Path) -> list[dict]:
     return rows
 
 
-def add_first_generation(rows: Sequence[dict], folder: str | Path) -> None:
-    """Add ``first_generation_relative_activation`` to each row (in place): XDream's measure on generation 0.
+def add_run_measures(rows: Sequence[dict], folder: str | Path) -> None:
+    """Add two columns read from each task's run folder (in place).
 
-    The same rule as the run's own measure (the generation's best image by observed score, its
-    clean response, over the best reference), applied to the first generation instead of the
-    last: where a run ended near it, the optimizer hardly moved.
+    ``first_generation_relative_activation``: XDream's measure with the same rule as the run's
+    own (the generation's best image by observed score, its clean response, over the best
+    reference), applied to generation 0 instead of the last: where the run started.
+    ``final_code_norm``: the mean Euclidean norm of the last generation's codes; codes of the
+    DCGAN's N(0, I) prior have norms near sqrt(d) (10 for d = 100), so a much larger value means
+    the search left the region the generator was trained on.
     """
     sys.path.insert(0, str(REPO))
     from landscape.measures import relative_activation
     from landscape.record import generation_path
 
     for r in rows:
-        path = generation_path(Path(folder) / r["run_dir"] / "generations", 0)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} not found: the sweep folder lacks the run folder of task {r['key']}")
-        with np.load(path) as z:
+        gens = Path(folder) / r["run_dir"] / "generations"
+        first = generation_path(gens, 0)
+        if not first.is_file():
+            raise FileNotFoundError(f"{first} not found: the sweep folder lacks the run folder of task {r['key']}")
+        with np.load(first) as z:
             r["first_generation_relative_activation"] = relative_activation(
                 z["scores"], [r["best_reference_score"]], z["clean_scores"] if "clean_scores" in z else None)
+        last = generation_path(gens, int(r.get("generations", 1)) - 1)
+        with np.load(last if last.is_file() else first) as z:
+            r["final_code_norm"] = float(np.linalg.norm(z["codes"], axis=1).mean())
 
 
 def write_csv(rows: Sequence[dict], path: Path) -> Path:
@@ -452,7 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error(f"--boot must be >= 100 for a 95% interval, got {a.boot}")
     rows = read_sweep(a.sweep)
     if a.protocol == "xdream":
-        add_first_generation(rows, a.sweep)
+        add_run_measures(rows, a.sweep)
         pub = None if a.no_published else published_xdream(a.published)
         cells, ratios = xdream_table(rows, a.boot, a.seed, pub)
         stem = a.name or "protocol_xdream_fig6"

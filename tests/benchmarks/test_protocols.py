@@ -151,13 +151,17 @@ def test_missing_published_folder_says_what_to_do(tmp_path):
         protocols.published_xdream(tmp_path)
 
 
-def test_first_generation_measure_is_xdreams_rule_on_generation_zero(tmp_path):
+def test_run_measures_first_generation_by_xdreams_rule_and_final_code_norm(tmp_path):
     # generation 0: the best *observed* image is the second (observed 5.0), whose clean response is 2.0
     gen = tmp_path / "runs" / "k" / "generations"
     gen.mkdir(parents=True)
-    np.savez(gen / "gen_000000.npz", scores=np.array([1.0, 5.0, 3.0]), clean_scores=np.array([4.0, 2.0, 3.0]))
-    rows = [{"key": "k", "run_dir": "runs/k", "best_reference_score": 4.0}]
-    protocols.add_first_generation(rows, tmp_path)
+    np.savez(gen / "gen_000000.npz", scores=np.array([1.0, 5.0, 3.0]), clean_scores=np.array([4.0, 2.0, 3.0]),
+             codes=np.zeros((3, 2)))
+    np.savez(gen / "gen_000001.npz", scores=np.array([1.0, 5.0]), clean_scores=np.array([4.0, 2.0]),
+             codes=np.array([[3.0, 4.0], [0.0, 1.0]]))  # norms 5 and 1
+    rows = [{"key": "k", "run_dir": "runs/k", "best_reference_score": 4.0, "generations": 2}]
+    protocols.add_run_measures(rows, tmp_path)
     assert rows[0]["first_generation_relative_activation"] == pytest.approx(0.5)
+    assert rows[0]["final_code_norm"] == pytest.approx(3.0)
     with pytest.raises(FileNotFoundError, match="run folder"):
-        protocols.add_first_generation([{"key": "x", "run_dir": "runs/x", "best_reference_score": 1.0}], tmp_path)
+        protocols.add_run_measures([{"key": "x", "run_dir": "runs/x", "best_reference_score": 1.0}], tmp_path)
