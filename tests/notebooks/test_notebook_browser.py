@@ -34,7 +34,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from notebook_helpers import NOTEBOOK_NAMES, NOTEBOOKS, REPO
+from notebook_helpers import ALL_NOTEBOOK_NAMES, NOTEBOOKS, REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -94,7 +94,7 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory, notebook_env: dict[str,
     tmp = tmp_path_factory.mktemp("jupyterlab")
     root = tmp / "root"
     root.mkdir()
-    for name in NOTEBOOK_NAMES:
+    for name in ALL_NOTEBOOK_NAMES:
         shutil.copy(NOTEBOOKS / f"{name}.ipynb", root)
     settings = tmp / "lab-settings"
     for rel, value in LAB_SETTINGS.items():
@@ -278,7 +278,7 @@ def _check_explorer_slider(page, url: str, notebook: str) -> None:
 
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+@pytest.mark.parametrize("name", ALL_NOTEBOOK_NAMES)
 def test_notebook_run_all_in_jupyterlab(name, jupyterlab, browser):
     url, root, log_path = jupyterlab
     import nbformat

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from notebook_helpers import KERNEL_NAME, NOTEBOOK_NAMES, NOTEBOOKS, SOLUTIONS
+from notebook_helpers import ALL_NOTEBOOK_NAMES, KERNEL_NAME, NOTEBOOK_NAMES, NOTEBOOKS, READING_NOTEBOOK_NAMES, SOLUTIONS
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 PLOTLY = "application/vnd.plotly.v1+json"
@@ -33,10 +33,12 @@ EXPECTED_OUTPUTS = {
     "04_level_sets_and_topology": {WIDGET, PLOTLY},
     "05_workshop_v1_orientation": {PLOTLY, PNG},
     "06_featviz_vs_evolution": {PLOTLY, PNG},
+    "07_reference_protocols": {PLOTLY},
 }
 #: what the setup cell must ask for: the zoo entries each notebook loads
 NEEDS = {name: ["digiface-dcgan64", "resnet20-cifar10"] for name in NOTEBOOK_NAMES}
 NEEDS["05_workshop_v1_orientation"] = ["digiface-dcgan64"]
+NEEDS["07_reference_protocols"] = []  # it reads result tables and loads no model
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
@@ -93,13 +95,19 @@ FILE_CHECKS = {"01_evolve_a_neuron": _check_01, "03_tuning_maps": _check_03, "04
                "05_workshop_v1_orientation": _check_05, "06_featviz_vs_evolution": _check_06}
 
 
-def test_the_issue_lists_six_notebooks_and_all_are_there_with_solutions():
-    assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == sorted(NOTEBOOK_NAMES)
+def test_every_notebook_is_there_and_those_with_exercises_have_solutions():
+    assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == sorted(ALL_NOTEBOOK_NAMES)
+    # a solutions copy for each notebook with exercises, none for the reading notebooks
     assert sorted(p.stem for p in SOLUTIONS.glob("*.ipynb")) == sorted(NOTEBOOK_NAMES)
 
 
-@pytest.mark.parametrize("folder", ["notebooks", "solutions"])
-@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+def _to_run(name: str) -> Path:
+    """The copy run headless: the solutions (which hold every student cell too), or a reading notebook itself."""
+    return NOTEBOOKS / f"{name}.ipynb" if name in READING_NOTEBOOK_NAMES else SOLUTIONS / f"{name}.ipynb"
+
+
+@pytest.mark.parametrize("name, folder", [(n, "notebooks") for n in ALL_NOTEBOOK_NAMES]
+                         + [(n, "solutions") for n in NOTEBOOK_NAMES])
 def test_notebook_is_committed_clean(name, folder):
     """No outputs, no execution counts, no widget state; setup cell first; time stated; small."""
     path = (NOTEBOOKS if folder == "notebooks" else SOLUTIONS) / f"{name}.ipynb"
@@ -171,12 +179,12 @@ def _text_outputs(nb) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+@pytest.mark.parametrize("name", ALL_NOTEBOOK_NAMES)
 def test_solution_notebook_runs_top_to_bottom(name, notebook_env, tmp_path, monkeypatch):
     from nbclient import NotebookClient
 
     monkeypatch.setenv("JUPYTER_PATH", notebook_env["JUPYTER_PATH"])
-    nb = _read(SOLUTIONS / f"{name}.ipynb")
+    nb = _read(_to_run(name))
     # the notebook's folder is the working directory: its runs/ land in tmp_path
     client = NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=600, startup_timeout=120,
                             resources={"metadata": {"path": str(tmp_path)}})
