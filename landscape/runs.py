@@ -32,7 +32,7 @@ from .generators import Generator
 from .optim.base import Optimizer
 from .record import FORMAT, Run, RunError, RunRecord
 from .scorer import Scored, Scorer, UnitScorer, as_scorer
-from .units.measure import forward_in_chunks
+from .units.measure import forward_in_chunks, pass_key
 
 __all__ = ["evolve", "evolve_many", "RunSpec", "initial_codes", "Run", "RunError", "FORMAT"]
 
@@ -323,7 +323,9 @@ def _shared_step(lanes: list[_Lane], codes: list[torch.Tensor], batch_size: int 
     When a shared pass raises, the step is redone lane by lane (the scorers' random state put
     back first), so the error lands in the run that caused it and the others go on.
     """
-    units = [k for k, lane in enumerate(lanes) if isinstance(lane.scorer, UnitScorer)]
+    # units that share a forward pass are scored together; every other scorer on its own (once: a
+    # unit that fails is not asked again)
+    units = [k for k, lane in enumerate(lanes) if isinstance(lane.scorer, UnitScorer) and pass_key(lane.scorer.unit)]
     if len(lanes) > 1:
         saved = {k: lanes[k].scorer.state_dict() for k in units}
         try:
