@@ -208,6 +208,22 @@ def test_rerun_resumes_a_partial_run(serial, tmp_path):
         assert equal_results([{**r, "normalised_score": 0}], [{**full[r["key"]], "normalised_score": 0}])
 
 
+def test_tasks_evolved_one_by_one_equal_tasks_evolved_together(serial, tmp_path):
+    """The serial fixture evolves each layer's 8 tasks in one worker call; batch=1 evolves them one at a time."""
+    from landscape.sweep.engine import batches
+    from landscape.sweep.spec import load_spec, plan
+    from landscape.sweep.worker import TaskPayload
+
+    payloads = [TaskPayload(t.key, t.config, str(tmp_path)) for t in plan(load_spec(SPEC))]
+    together = batches(payloads, 16)
+    assert sorted(len(g) for g in together) == [8, 8]
+    assert all(len({p.config["layer"] for p in g}) == 1 for g in together)
+    assert sorted(len(g) for g in batches(payloads, 16, n_workers=2)) == [4, 4, 4, 4]  # every worker gets work
+    assert sorted(len(g) for g in batches(payloads, 3)) == [2, 2, 3, 3, 3, 3]
+    one = sweep(SPEC, out=tmp_path, serial=True, progress=False, batch=1)
+    assert equal_results(one.rows, serial.rows)
+
+
 def test_failed_task_is_reported_and_others_finish(tmp_path, hooks):
     spec = copy.deepcopy(KILL_SPEC)
     spec["sweep"].update(budget=12, seeds=[0, 1, 2])
