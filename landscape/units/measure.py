@@ -2,7 +2,9 @@
 
 Every caller that shows images to a unit — the evolution loop, tuning maps, the parametric
 stimuli of ``landscape.characterise`` — goes through :func:`measure_images` (or
-:func:`measure_codes`, which renders codes first).
+:func:`measure_codes`, which renders codes first); the run loop measures all its runs' units at
+once through :func:`measure_images_many` (one forward pass per network layer, the same rules for
+noise, one repetition).
 
 Rules
 -----
