@@ -239,13 +239,7 @@ def run_tasks(payloads: list[TaskPayload]) -> dict[str, dict | Exception]:
         raise ValueError(f"run_tasks takes tasks of one generator, model and layer; got "
                          f"{sorted({group_key(p.config) for p in payloads})}")
     results: dict[str, dict | Exception] = {}
-    todo = []
-    for p in payloads:
-        done = read_result(p.out, p.key, p.config)
-        if done is None:
-            todo.append(p)
-        else:
-            results[p.key] = done
+    todo = _unfinished(payloads, results)
     if not todo:
         return results
     from ..pipeline import ResumableRun, evolve_resumable_many
@@ -253,13 +247,7 @@ def run_tasks(payloads: list[TaskPayload]) -> dict[str, dict | Exception]:
     from .optimizers import make_optimizer
 
     with _tasks_context(todo):
-        waiting, todo = todo, []
-        for p in waiting:  # finished elsewhere while we waited for the locks
-            done = read_result(p.out, p.key, p.config)
-            if done is None:
-                todo.append(p)
-            else:
-                results[p.key] = done
+        todo = _unfinished(todo, results)  # some may have finished elsewhere while we waited for the locks
         if not todo:
             return results
         device = resolve_device(todo[0].device)
@@ -291,6 +279,23 @@ def run_tasks(payloads: list[TaskPayload]) -> dict[str, dict | Exception]:
             except Exception as e:
                 results[p.key] = e
     return results
+
+
+def _unfinished(payloads: list[TaskPayload], results: dict) -> list[TaskPayload]:
+    """The payloads without a stored row; the others' rows (or the error reading them: that task's
+    alone) go into ``results``."""
+    todo = []
+    for p in payloads:
+        try:
+            done = read_result(p.out, p.key, p.config)
+        except Exception as e:
+            results[p.key] = e
+            continue
+        if done is None:
+            todo.append(p)
+        else:
+            results[p.key] = done
+    return todo
 
 
 def _row(payload: TaskPayload, unit: Any, run: Any, resumed_from: int) -> dict:
