@@ -2,7 +2,7 @@
 
 Part 1, ``overhead``: milliseconds per ask + tell (the optimizer's own cost, objective
 excluded) at d = 4096 and d = 100 with 40 codes per generation, for GA, CMAES, SphereCMA,
-NES, FDGD and pycma (through a thin ask/tell adapter), in the same process. Target: CMAES
+NES, FDGD, the published presets and pycma (``landscape.optim.PyCMA``), in the same process. Target: CMAES
 <= 20 ms per generation at d = 4096 on a 2-core CPU, where pycma 4.x needs about 550 ms.
 
 Part 2, ``scores``: units of the CIFAR-10 ResNet-20 and ResNet-32 (several layers and
@@ -33,7 +33,6 @@ import argparse
 import json
 import math
 import os
-import pickle
 import statistics
 import sys
 import tempfile
@@ -51,61 +50,8 @@ from shared_weights import use_shared_weights  # noqa: E402
 from landscape import optim  # noqa: E402
 from landscape.optim.base import Optimizer  # noqa: E402
 
-NAMES = ("ga", "cma", "spherecma", "nes", "fdgd", "pycma")
-
-
-class PyCMA(Optimizer):
-    """pycma's ``CMAEvolutionStrategy`` behind the ask/tell interface of :mod:`landscape.optim`.
-
-    Parameters
-    ----------
-    dim : int
-    population : int or None
-        pycma's ``popsize`` (``None``: its default 4 + floor(3 ln d)).
-    sigma0 : float
-        Initial step size; the mean starts at the zero code, like :class:`~landscape.optim.CMAES`.
-    """
-
-    name = "pycma"
-
-    def __init__(self, dim: int, population: int | None = None, sigma0: float = 1.0, *, seed: int | None = None,
-                 device: str | torch.device | None = None, dtype: torch.dtype = torch.float32,
-                 nan_policy: str = "raise") -> None:
-        import warnings
-
-        warnings.filterwarnings("ignore", module="cma")
-        import cma
-
-        super().__init__(dim, seed=seed, device=device, dtype=dtype, nan_policy=nan_policy)
-        opts = {"verbose": -9, "seed": (seed or 0) + 1, "tolfun": 0, "tolx": 0, "tolfunhist": 0,
-                "tolstagnation": 10 ** 9, "tolflatfitness": 10 ** 9}
-        if population is not None:
-            opts["popsize"] = population
-        self.population, self.sigma0 = population, sigma0
-        self.es = cma.CMAEvolutionStrategy(np.zeros(dim), sigma0, opts)
-        self._pending: list[np.ndarray] | None = None
-
-    def ask(self) -> torch.Tensor:
-        self._pending = self.es.ask()
-        return torch.as_tensor(np.asarray(self._pending), dtype=self.dtype, device=self.device)
-
-    def _tell(self, codes: torch.Tensor, scores: torch.Tensor) -> None:
-        x = codes.detach().double().cpu().numpy()
-        pending = self._pending
-        if pending is not None and len(pending) == len(x) and np.allclose(np.asarray(pending), x, rtol=1e-5,
-                                                                           atol=1e-6):
-            x = pending  # pycma learns from the float64 solutions it proposed
-        self.es.tell(list(x), (-scores.detach().double().cpu().numpy()).tolist())  # pycma minimises
-        self._pending = None
-
-    def _state(self) -> dict[str, Any]:
-        return {"es": pickle.dumps(self.es)}
-
-    def _load_state(self, state: dict[str, Any]) -> None:
-        self.es = pickle.loads(state["es"])
-
-    def config(self) -> dict[str, Any]:
-        return {**super().config(), "population": self.population, "sigma0": self.sigma0}
+NAMES = ("ga", "ga-actmax", "ga-project", "cholcma", "cma", "spherecma", "nes", "nes-auto", "fdgd", "fdgd-auto",
+         "pycma")
 
 
 def build(name: str, dim: int, seed: int, device: str, population: int | None = None) -> Optimizer:
@@ -113,9 +59,7 @@ def build(name: str, dim: int, seed: int, device: str, population: int | None = 
     settings: dict[str, Any] = {"seed": seed, "device": device}
     if population is not None:
         settings["population"] = population
-    if name == "pycma":
-        return PyCMA(dim, **settings)  # numpy on the CPU; the adapter moves codes to ``device``
-    return optim.make(name, dim, **settings)
+    return optim.make(name, dim, **settings)  # pycma: numpy on the CPU, codes moved to ``device``
 
 
 def sync(device: str) -> None:

@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .io import read_json, write_json
+from .io import load_npz_checked, read_json, read_json_checked, write_json, write_with_digest
 from .record import Run, RunError
 
 
@@ -162,11 +162,11 @@ def hessian_for_axes(axes: str, generator: Any, code: Any, *, hessian_file: str 
     if not axes.startswith("hessian"):
         return None, None
     if hessian_file is not None:
-        with np.load(hessian_file, allow_pickle=False) as z:
-            if "eigvecs" not in z.files:
-                raise ValueError(f"{hessian_file} has no 'eigvecs' array (found {z.files}); save geometry's "
-                                 "HessianResult")
-            return z["eigvecs"], None
+        z = load_npz_checked(hessian_file)  # its .sha256 sidecar checked when it has one
+        if "eigvecs" not in z:
+            raise ValueError(f"{hessian_file} has no 'eigvecs' array (found {sorted(z)}); save geometry's "
+                             "HessianResult")
+        return z["eigvecs"], None
     import torch
 
     from geometry.hessian import hessian
@@ -183,7 +183,8 @@ def hessian_for_axes(axes: str, generator: Any, code: Any, *, hessian_file: str 
     else:
         res = hessian(generator, z, distance=distance, method="lanczos", k=max(k_needed, 8))
     if save_to is not None:
-        res.save(save_to)
+        saved = Path(res.save(save_to))
+        write_with_digest(saved, saved.read_bytes())  # the sidecar digest (geometry writes no landscape files)
     return res.eigvecs, res
 
 
@@ -350,7 +351,7 @@ def survey(model: str = "resnet20-cifar10", layers: Sequence[str] | None = None,
         udir = out / layer / f"ch{ch:04d}"
         done = udir / "topology" / "unit.json"
         if k not in units:
-            row = read_json(done)
+            row = read_json_checked(done)
             row = {key: (float("nan") if v is None and key != "notes" else v) for key, v in row.items()}
             best = Run.load(udir / "run").best_score
         else:

@@ -224,7 +224,7 @@ def evolve_many(generator: Generator, runs: Sequence[RunSpec], *, progress: bool
         for i, spec in enumerate(runs):
             lane = _Lane(i, spec)
             try:
-                lane.open(generator)
+                lane.open(generator, progress, batch_size)
             except Exception as e:  # this run cannot start; the others can
                 results[i] = e
                 continue
@@ -250,11 +250,11 @@ class _Lane:
         self.held = contextlib.ExitStack()  # the record's lock, from open to the run's end
         self.g = self.evaluations = 0
 
-    def open(self, generator: Generator) -> None:
+    def open(self, generator: Generator, progress: bool = True, batch_size: int | None = None) -> None:
         try:
             self.held.enter_context(self.record.lock())
             _open(self.record, generator, self.scorer, self.optimizer, self.budget, self.spec.seed,
-                  self.spec.resume, self.spec.init)
+                  self.spec.resume, self.spec.init, progress, batch_size)
         except BaseException:
             self.scorer.close()
             self.held.close()
@@ -284,7 +284,7 @@ class _Lane:
 
 
 def _open(record: RunRecord, generator: Generator, scorer: Scorer, optimizer: Optimizer, budget: int,
-          seed: int | None, resume: bool, init: Any) -> None:
+          seed: int | None, resume: bool, init: Any, progress: bool = True, batch_size: int | None = None) -> None:
     """Start or resume the record; restore the optimizer and scorer; write ``meta.json``."""
     record.open(resume)
     scorer.open(record)
@@ -295,12 +295,22 @@ def _open(record: RunRecord, generator: Generator, scorer: Scorer, optimizer: Op
     if record.resuming:
         record.check_config(config)
         ck = record.restore()
+    if record.replay_generations and not scorer.replayable:
+        raise RunError(f"cannot resume {record.out}: {record.replay_reason}; {scorer.replay_refusal}. Nothing was "
+                       "changed")
     if ck is not None:
         optimizer.load_state_dict(ck["optimizer"])
         scorer.load_state_dict(ck)
+    elif record.replay_generations:  # checkpoint lost: start as the first call did, then replay
+        first = _replay_init(record, init)
+        if first is not None:
+            codes0, _ = initial_codes(generator, first, n=N_PRIOR_INIT, seed=record.meta.get("seed"))
+            optimizer.initialize(codes0.to(optimizer.device))
     elif init is not None:  # a new run, or one killed before its first commit: start as the first call did
         codes0, init_desc = initial_codes(generator, init, n=N_PRIOR_INIT, seed=seed)
         optimizer.initialize(codes0.to(optimizer.device))
+    if record.replay_generations:
+        _replay(record, generator, scorer, optimizer, progress, batch_size)
     record.begin(config, init_desc)
     scorer.start(record)
     record.write_meta()
@@ -355,6 +365,65 @@ def _shared_step(lanes: list[_Lane], codes: list[torch.Tensor], batch_size: int 
         except Exception as e:
             out.append(e)
     return out
+
+
+def _replay_init(record: RunRecord, init: Any) -> Any:
+    """The first codes of a run being replayed from its start: the call's ``init``, else what meta.json recorded."""
+    if init is not None:
+        return init
+    desc = record.meta.get("init")
+    if desc is None:
+        return None
+    if desc.get("type") == "prior":
+        return "prior"
+    if desc.get("type") in ("run", "file"):
+        return desc["path"]
+    raise RunError(f"cannot resume {record.out}: {record.replay_reason}, and rebuilding its state needs the initial "
+                   f"codes it started from ({desc.get('type')}), which meta.json does not hold; pass the same init "
+                   "again (command line: --init) to replay it")
+
+
+def _replay(record: RunRecord, generator: Generator, scorer: Scorer, optimizer: Optimizer, progress: bool = True,
+            batch_size: int | None = None) -> None:
+    """Rebuild the optimizer's and scorer's state by replaying committed generations (their checkpoint is lost).
+
+    Each generation: the optimizer must ask exactly the recorded codes (it is deterministic given
+    its configuration, seed and initial codes), the scorer scores their images again (advancing
+    its noise generator as it did) and must give the recorded scores (within float rounding),
+    and the optimizer is told the recorded scores. Any difference refuses the resume, with
+    nothing changed on disk.
+    """
+    gens = record.replay_generations
+    bar = None
+    if progress and len(gens) > 1:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(gens), unit="gen", desc="replaying committed generations", leave=False)
+    try:
+        for g in gens:
+            rec = record.read_generation(g)
+            codes = optimizer.ask()
+            asked = codes.detach().float().cpu().numpy()
+            if asked.shape != rec["codes"].shape or not np.array_equal(asked, rec["codes"]):
+                diff = (float(np.abs(asked - rec["codes"]).max()) if asked.shape == rec["codes"].shape
+                        else f"shape {asked.shape} vs {rec['codes'].shape}")
+                raise RunError(f"cannot resume {record.out}: {record.replay_reason}, and replaying generation {g} the "
+                               f"optimizer asks for other codes than the recorded ones (max difference {diff}): the "
+                               "run was not made by this optimizer, seed and initial codes, so its state cannot be "
+                               "rebuilt. Nothing was changed; start a new run with init=<this run folder>")
+            images = _render(generator, codes.detach(), batch_size)
+            scored = scorer.score(codes, images, g)
+            if not np.allclose(scored.scores.numpy(), rec["scores"], rtol=1e-4, atol=1e-6, equal_nan=True):
+                raise RunError(f"cannot resume {record.out}: {record.replay_reason}, and replaying generation {g} the "
+                               "unit gives other scores than the recorded ones (a different unit, noise seed or "
+                               "model weights), so its state cannot be rebuilt. Nothing was changed")
+            optimizer.tell(codes, torch.from_numpy(rec["scores"]))
+            if bar is not None:
+                bar.update(1)
+        record.replayed()
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _loop(lanes: list[_Lane], generator: Generator, progress: bool, batch_size: int | None, save_images: bool,

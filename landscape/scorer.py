@@ -24,6 +24,10 @@ The interface (:class:`Scorer`; every method but :meth:`~Scorer.score` and
     ``record.meta`` is ready and about to be written: add a section, start a transport.
 ``finish()`` / ``close()``
     After a run ended well (its status written) / always, last.
+``replayable`` / ``replay_refusal``
+    Whether a run whose checkpoint was lost may rebuild the scorer's state by scoring the
+    committed generations' images again (a simulated unit: yes, its noise generator then
+    advances exactly as it did; a live neuron: no), and, if not, what to tell the person.
 
 Errors: a :class:`~landscape.record.RunError` raised by ``score`` (a live rig's time-out, a bad
 response file) passes through unchanged, since it already says what was kept and how to go
@@ -68,6 +72,11 @@ class Scorer:
     new_folder_reason: str | None = None
     #: added to "pass resume=True" in the error for an existing run
     resume_hint = ""
+    #: whether scoring a committed generation's images again reproduces its scores and state
+    replayable = False
+    #: why not, and what to do instead (for a run whose checkpoint is lost)
+    replay_refusal = ("this scorer cannot score the committed images again the same way; start a new run with "
+                      "init=<this run folder> to continue from its last generation")
 
     def describe(self) -> dict:
         raise NotImplementedError
@@ -95,7 +104,7 @@ class Scorer:
 
     def is_fresh(self, out: Path) -> bool:
         """Whether ``out`` (no ``meta.json``) may take a new run: absent or empty."""
-        return not out.exists() or not any(out.iterdir())
+        return not out.exists() or not any(p.name != ".lock" for p in out.iterdir())
 
     def write_error(self, path: Path, error: OSError) -> BaseException | None:
         """The error to raise when writing ``path`` failed; None raises the ``OSError`` itself."""
@@ -119,6 +128,8 @@ class UnitScorer(Scorer):
     unit : landscape.units.Unit
         Its state (a noise model's generator) is checkpointed under ``unit``.
     """
+
+    replayable = True
 
     def __init__(self, unit: Any) -> None:
         self.unit = unit

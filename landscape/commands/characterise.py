@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .checks import int_at_least, nonneg_int, positive_int
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -16,17 +18,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="resnet20-cifar10", help="zoo classifier (default: %(default)s)")
     p.add_argument("--layer", action="append", required=True,
                    help="layer name, repeatable for a survey; see `landscape layers MODEL`")
-    p.add_argument("--channel", type=int, default=None, help="characterise this channel (else survey the layers)")
+    p.add_argument("--channel", type=nonneg_int, default=None, help="characterise this channel (else survey the layers)")
     p.add_argument("--position", default="center", help="'center', 'mean' or 'y,x' (default: %(default)s)")
     p.add_argument("--noise", default="none", help="none, poisson:SCALE[:REPS] or gaussian:SIGMA")
-    p.add_argument("--reps", type=int, default=None, help="presentations per stimulus of a noisy unit (default 8; a noise-free unit is measured "
+    p.add_argument("--reps", type=positive_int, default=None, help="presentations per stimulus of a noisy unit (default 8; a noise-free unit is measured "
                         "once, and --reps > 1 for it is an error)")
-    p.add_argument("--size", type=int, default=None, help="stimulus side in pixels (default: the model's input)")
+    p.add_argument("--size", type=int_at_least(8), default=None, help="stimulus side in pixels (default: the model's input)")
     p.add_argument("--run", default=None, help="an evolution run folder to compare with (single unit only)")
     p.add_argument("--references", default="default",
                    help="reference set for --run: 'default' (the model's domain set), a named set (see "
                         "`landscape evolve --help`) or a folder of images (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=nonneg_int, default=0)
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=run)
@@ -37,23 +39,63 @@ def run(args: argparse.Namespace) -> int:
 
     from .. import zoo
     from ..io import write_json
+    from ..references import resolve_reference_source, validate_reference_source
     from ..units.spec import build_unit
     from .evolve import default_device
 
+    from . import checks
+
+    checks.check_out_folder(args.out)
+    checks.check_zoo_name(args.model, "classifier", "--model")
+    checks.check_position(args.position)
+    noise = checks.check_noise(args.noise)
+    if noise["kind"] == "poisson-spikes":
+        raise ValueError(f"--noise {args.noise!r}: calibrated noise needs a generator's prior images; characterise "
+                         "takes none, poisson:SCALE[:REPS] or gaussian:SIGMA")
+    if args.channel is None:
+        for flag, value in (("--run", args.run), ("--reps", args.reps)):
+            if value is not None:
+                raise ValueError(f"{flag} is for one unit: add --channel (a survey measures every channel once)")
+        if args.noise != "none":
+            raise ValueError("--noise is for one unit: add --channel (a survey measures clean responses)")
+    elif len(args.layer) != 1:
+        raise ValueError(f"give exactly one --layer with --channel (got {len(args.layer)})")
+    if args.run is not None:
+        run_meta = checks.check_run_folder(args.run, "--run").meta
+        gen_name = run_meta.get("generator", {}).get("name") if isinstance(run_meta.get("generator"), dict) else None
+        if gen_name not in zoo.names("generator"):
+            raise ValueError(f"--run {args.run}: its meta.json names generator {gen_name!r}, which is not a zoo "
+                             f"generator (valid: {', '.join(zoo.names('generator'))})")
+        try:
+            validate_reference_source(resolve_reference_source(args.references, args.model))
+        except (ValueError, FileNotFoundError, RuntimeError) as e:
+            raise ValueError(f"--references {args.references!r}: {e}") from None
     device = default_device(args.device)
-    if zoo.get(args.model).kind != "classifier":
-        raise ValueError(f"--model {args.model!r} is not a classifier; classifiers: {', '.join(zoo.names('classifier'))}")
     model = zoo.load(args.model, device=device)
     size = args.size or model.input_size
+    if size is None:
+        raise ValueError(f"{args.model!r} takes any image size: pass --size")
+    refs = None
+    if args.run is not None:  # read before the measurements, so a bad image is found now
+        from ..references import load_reference_set
+
+        try:
+            refs = load_reference_set(resolve_reference_source(args.references, args.model), size=size)
+        except (OSError, ValueError, RuntimeError, ImportError) as e:
+            raise ValueError(f"--references {args.references!r}: {type(e).__name__}: {e}") from None
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     if args.channel is None:
+        from ..units import layers as layer_names
+
+        valid = layer_names(model)
+        for layer in args.layer:
+            if layer not in valid:
+                raise ValueError(f"--layer {layer!r} is not a layer of {args.model!r} (valid: {', '.join(valid)})")
+        out.mkdir(parents=True, exist_ok=True)
         from ..characterise import OpponencySurvey
         from ..plots import OpponencySurveyDisplay
 
-        position = {"center": "center", "mean": None}.get(args.position)
-        if position is None and args.position != "mean":
-            position = tuple(int(v) for v in args.position.split(","))
+        position = checks.check_position(args.position)
         survey = OpponencySurvey(args.layer, size=size, position=position, device=device, progress=True).fit(model)
         paths = survey.write(out)
         paths["html"] = OpponencySurveyDisplay(survey).write_html(out / "survey.html")
@@ -66,9 +108,10 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("give exactly one --layer with --channel")
     unit = build_unit(args.model, args.layer[0], args.channel, args.position, args.noise, args.seed, device,
                       model=model)
+    out.mkdir(parents=True, exist_ok=True)
     summary, figures = characterise_unit(unit, size, args.reps, args.seed)
     if args.run:
-        summary["comparison"] = _compare(unit, size, args, out, device)
+        summary["comparison"] = _compare(unit, size, args, out, device, refs)
     from ..plots import write_figures_html
 
     write_json(out / "summary.json", {"unit": unit.describe(), **summary})
@@ -103,11 +146,10 @@ def characterise_unit(unit, size: int, reps: int | None = None, seed: int = 0) -
     return {k: a.summary() for k, a in analyses.items()}, [display(a).figure() for a in analyses.values()]
 
 
-def _compare(unit, size, args, out, device) -> dict:
+def _compare(unit, size, args, out, device, refs) -> dict:
     from .. import zoo
     from ..characterise import compare_with_evolution
     from ..plots import ComparisonDisplay
-    from ..references import load_reference_set, resolve_reference_source
     from ..runs import Run
 
     run = Run.load(args.run)
@@ -115,7 +157,6 @@ def _compare(unit, size, args, out, device) -> dict:
     if gen_name is None:
         raise ValueError(f"run {args.run} does not name its generator in meta.json")
     generator = zoo.load(gen_name, device=device)
-    refs = load_reference_set(resolve_reference_source(args.references, args.model), size=size)
     # the run's optimized image (XDream's: the last generation's best by observed score)
     res = compare_with_evolution(unit, _grating_set(size), refs, run, generator=generator)
     ComparisonDisplay(res).write(out)

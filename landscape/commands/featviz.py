@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from .checks import int_at_least, nonneg_float, nonneg_int, positive_float, positive_int
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("featviz", help="gradient feature visualisation of one channel of a CNN",
@@ -16,18 +18,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "of a zoo classifier; writes PNGs, the objective history and meta.json.")
     p.add_argument("--model", required=True, help="zoo classifier, e.g. resnet20-cifar10 (see `landscape list`)")
     p.add_argument("--layer", required=True, help="layer name; see `landscape layers MODEL`")
-    p.add_argument("--channel", type=int, required=True)
+    p.add_argument("--channel", type=nonneg_int, required=True)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--neuron", action="store_true",
                    help="maximise the channel at one position (the centre, or --y/--x) instead of its mean")
-    p.add_argument("--y", type=int, default=None, help="row of the neuron (with --neuron)")
-    p.add_argument("--x", type=int, default=None, help="column of the neuron (with --neuron)")
-    p.add_argument("--batch", type=int, default=1, help="number of images (default: %(default)s)")
-    p.add_argument("--diversity", type=float, default=0.0, metavar="WEIGHT",
+    p.add_argument("--y", type=nonneg_int, default=None, help="row of the neuron (with --neuron)")
+    p.add_argument("--x", type=nonneg_int, default=None, help="column of the neuron (with --neuron)")
+    p.add_argument("--batch", type=int_at_least(1), default=1, help="number of images (default: %(default)s)")
+    p.add_argument("--diversity", type=nonneg_float, default=0.0, metavar="WEIGHT",
                    help="subtract WEIGHT * diversity(layer) to make a batch's images differ (needs --batch >= 2)")
-    p.add_argument("--steps", type=int, default=256, help="Adam steps (default: %(default)s)")
-    p.add_argument("--lr", type=float, default=0.05, help="Adam learning rate (default: %(default)s)")
-    p.add_argument("--size", type=int, default=None, help="image side (default: the model's input size)")
+    p.add_argument("--steps", type=positive_int, default=256, help="Adam steps (default: %(default)s)")
+    p.add_argument("--lr", type=positive_float, default=0.05, help="Adam learning rate (default: %(default)s)")
+    p.add_argument("--size", type=int_at_least(8), default=None, help="image side (default: the model's input size)")
     p.add_argument("--param", choices=("fourier", "pixel"), default="fourier",
                    help="image parameterisation (default: %(default)s)")
     p.add_argument("--squash", choices=("sigmoid", "clamp"), default="sigmoid",
@@ -39,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "redirected gradient)")
     p.add_argument("--references", default=None, metavar="SOURCE",
                    help="also score natural images: 'skimage' (scikit-image's photographs) or a folder")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=nonneg_int, default=0)
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
     p.set_defaults(func=run)
 
@@ -47,25 +49,40 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    import torch
-
     from .. import featviz, zoo
 
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    if zoo.get(args.model).kind != "classifier":
-        raise ValueError(f"--model {args.model!r} is a {zoo.get(args.model).kind}, not a classifier; "
-                         f"classifiers: {', '.join(zoo.names('classifier'))}")
+    from . import checks
+
+    checks.check_out_folder(args.out)
+    checks.check_zoo_name(args.model, "classifier", "--model")
+    device = checks.check_device(args.device)
+    if args.references is not None and args.references != "skimage":
+        p = Path(args.references)
+        if not p.is_dir():
+            raise ValueError(f"--references {args.references!r} is neither 'skimage' nor an existing folder of images")
     if (args.y is not None or args.x is not None) and not args.neuron:
         raise ValueError("--y/--x choose a neuron's position: add --neuron")
     if args.diversity and args.batch < 2:
         raise ValueError(f"--diversity compares the images of a batch: use --batch 2 or more (got {args.batch})")
     model = zoo.load(args.model, device=device)
+    from ..units.cnn import CNNUnit
+
+    # layer, channel and the neuron's position, checked before the rendering starts
+    CNNUnit(model, args.layer, args.channel, position=(args.y or 0, args.x or 0) if args.neuron else None)
     target = (featviz.neuron(args.layer, args.channel, args.y, args.x) if args.neuron
               else featviz.channel(args.layer, args.channel))
     objective = target - args.diversity * featviz.diversity(args.layer) if args.diversity else target
     size = args.size or model.input_size
     if size is None:
         raise ValueError(f"{args.model!r} takes any image size: pass --size")
+    ref_images = None
+    if args.references is not None:  # read before the rendering, so a bad image is found now
+        from ..references import reference_images
+
+        try:
+            ref_images = reference_images(None if args.references == "skimage" else args.references, size=size)
+        except (OSError, ValueError, RuntimeError, ImportError) as e:
+            raise ValueError(f"--references {args.references!r}: {type(e).__name__}: {e}") from None
     param = featviz.make_param(args.param, size, args.batch, decorrelate=not args.no_decorrelate,
                                squash=args.squash, seed=args.seed, device=device)
     try:
@@ -83,10 +100,8 @@ def run(args: argparse.Namespace) -> int:
     meta = featviz.write_rendering(args.out, images, history, objective, final.tolist(), config)
     print(f"objective {objective!r}: final {target!r} value per image "
           f"{', '.join(f'{v:.4g}' for v in final.tolist())}")
-    if args.references is not None:
-        from ..references import reference_images
-
-        refs, names = reference_images(None if args.references == "skimage" else args.references, size=size)
+    if ref_images is not None:
+        refs, names = ref_images
         ref_values = featviz.evaluate(model, target, refs.to(device))
         i = int(ref_values.argmax())
         meta["best_reference"] = {"image": names[i], "value": float(ref_values[i]),

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from ..io import read_json
-from .evolve import _setting  # the same key=value optimizer settings as `landscape evolve`
+from .checks import int_at_least, nonneg_float, nonneg_int, positive_float, positive_int, probability
+from .evolve import OPTIMIZER_HELP, _setting  # the same optimizer names and key=value settings as `landscape evolve`
 
 #: options saved in meta.json so that --resume rebuilds the same experiment
 SAVED = ("generator", "optimizer", "settings", "budget", "seed", "init", "device", "transport", "host", "port",
@@ -36,46 +37,92 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--simulate", action="store_true",
                    help="start a simulated rig (a CNN unit with Poisson noise) in a separate process")
     p.add_argument("--generator", default="digiface-dcgan64", help="zoo generator (default: %(default)s)")
-    p.add_argument("--optimizer", default="ga", help="ga, cma, spherecma, nes, fdgd (default: %(default)s)")
+    p.add_argument("--optimizer", default="ga", help=OPTIMIZER_HELP)
     p.add_argument("--set", dest="settings", action="append", type=_setting, default=[], metavar="KEY=VALUE",
                    help="optimizer hyper-parameter, repeatable (e.g. --set population=20)")
-    p.add_argument("--budget", type=int, default=1000, help="images evaluated (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--budget", type=positive_int, default=1000, help="images evaluated (default: %(default)s)")
+    p.add_argument("--seed", type=nonneg_int, default=0)
     p.add_argument("--init", default=None, help="'prior', a .npy/.npz of codes, or a run folder")
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
     p.add_argument("--transport", default="folder", choices=("folder", "http"),
                    help="how the rig gets blocks (default: %(default)s)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address the http transport binds (default: %(default)s; others expose the experiment)")
-    p.add_argument("--port", type=int, default=0, help="http port (default: any free one)")
+    p.add_argument("--port", type=port_number, default=0, help="http port (default: any free one)")
     p.add_argument("--channels", default="all", help="channels pooled into the score: all, 3 or 0,2 (default: all)")
-    p.add_argument("--n-channels", type=int, default=None, help="channels the rig must send (default: as it sends)")
-    p.add_argument("--repeats", type=int, default=1, help="presentations per image per block (default: 1)")
+    p.add_argument("--n-channels", type=positive_int, default=None, help="channels the rig must send (default: as it sends)")
+    p.add_argument("--repeats", type=positive_int, default=1, help="presentations per image per block (default: 1)")
     p.add_argument("--missing", default="requeue", choices=("requeue", "mark"),
                    help="images with no response: show again, or mark missing (default: %(default)s)")
-    p.add_argument("--max-requeue", type=int, default=2, help="re-queues per generation (default: %(default)s)")
-    p.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for a block (default: 3600)")
-    p.add_argument("--poll", type=float, default=0.05, help="seconds between looks for a response")
-    p.add_argument("--settle", type=float, default=None,
+    p.add_argument("--max-requeue", type=nonneg_int, default=2, help="re-queues per generation (default: %(default)s)")
+    p.add_argument("--timeout", type=positive_float, default=3600.0, help="seconds to wait for a block (default: 3600)")
+    p.add_argument("--poll", type=positive_float, default=0.05, help="seconds between looks for a response")
+    p.add_argument("--settle", type=nonneg_float, default=None,
                    help="seconds a response file must stay unchanged before it is read (default: 0.5; 0 with "
                         "--simulate, whose rig renames complete files into place)")
     p.add_argument("--references", default="none",
                    help="reference images shown in every block: none, default (scikit-image photographs) or a "
                         "folder (default: none)")
-    p.add_argument("--n-references", type=int, default=2, help="how many reference images (default: 2)")
+    p.add_argument("--n-references", type=positive_int, default=2, help="how many reference images (default: 2)")
     g = p.add_argument_group("simulated rig (--simulate)")
     g.add_argument("--rig-model", default="resnet20-cifar10")
     g.add_argument("--rig-layer", default="layer3")
     g.add_argument("--rig-channels", default="5", help="unit channels, one per recorded channel (default: 5)")
-    g.add_argument("--rig-scale", type=float, default=20.0, help="Poisson spikes per unit of activation")
-    g.add_argument("--rig-seed", type=int, default=None, help="noise seed (default: --seed + 1)")
-    g.add_argument("--rig-drop", type=float, default=0.0, help="chance an image gets no response")
+    g.add_argument("--rig-scale", type=positive_float, default=20.0, help="Poisson spikes per unit of activation")
+    g.add_argument("--rig-seed", type=nonneg_int, default=None, help="noise seed (default: --seed + 1)")
+    g.add_argument("--rig-drop", type=probability, default=0.0, help="chance an image gets no response")
     g.add_argument("--rig-delay", default="0", help="seconds before a block is answered: LO[,HI]")
-    g.add_argument("--rig-crash", type=float, default=0.0,
+    g.add_argument("--rig-crash", type=probability, default=0.0,
                    help="chance the rig crashes before a block (it is restarted)")
     g.add_argument("--rig-format", default="csv", choices=("csv", "json", "h5"))
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run)
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free one) to 65535."""
+    v = int_at_least(0)(text)
+    if v > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, got {text!r}")
+    return v
+
+
+def _check_new(args: argparse.Namespace) -> None:
+    """Everything a new live experiment's command line names, checked before anything is loaded or written."""
+    from ..live.protocol import parse_channels
+    from . import checks
+
+    checks.check_out_folder(args.out)
+    if (Path(args.out) / "meta.json").is_file():
+        raise ValueError(f"--out {args.out} already holds a run; continue it with --resume {args.out}")
+    checks.check_zoo_name(args.generator, "generator", "--generator")
+    checks.check_device(args.device)
+    settings = dict(args.settings)
+    settings.setdefault("nan_policy", "worst")
+    checks.check_optimizer(args.optimizer, settings, budget=args.budget)
+    checks.check_init_codes(args.init, args.budget)
+    try:
+        c = parse_channels(args.channels)
+        if c != "all":  # the list form checks signs and repeats
+            parse_channels(c if isinstance(c, int) else list(c))
+    except ValueError as e:
+        raise ValueError(f"--channels {args.channels!r}: {e}") from None
+    if args.references not in ("none", "default") and not Path(args.references).is_dir():
+        raise ValueError(f"--references {args.references!r} is neither none, default nor an existing folder of images")
+    if args.simulate:
+        checks.check_zoo_name(args.rig_model, "classifier", "--rig-model")
+        try:
+            chans = [int(c) for c in str(args.rig_channels).split(",")]
+        except ValueError:
+            chans = [-1]
+        if min(chans) < 0:
+            raise ValueError(f"--rig-channels {args.rig_channels!r} must be channel indices, e.g. 5 or 3,7")
+        try:
+            delay = [float(v) for v in str(args.rig_delay).split(",")]
+        except ValueError:
+            delay = []
+        if not 1 <= len(delay) <= 2 or not all(0 <= d < float("inf") for d in delay) or delay != sorted(delay):
+            raise ValueError(f"--rig-delay {args.rig_delay!r} must be LO or LO,HI seconds with 0 <= LO <= HI")
 
 
 def _references(source: str, n: int, size: int):
@@ -155,11 +202,14 @@ def run(args: argparse.Namespace) -> int:
         meta_path = run_dir / "meta.json"
         if not meta_path.is_file():
             raise FileNotFoundError(f"{run_dir} is not a run folder: it has no meta.json")
-        cfg = read_json(meta_path).get("live", {}).get("command")
+        meta = read_json(meta_path)
+        live_meta = meta.get("live") if isinstance(meta, dict) else None
+        cfg = live_meta.get("command") if isinstance(live_meta, dict) else None
         if cfg is None:
             raise ValueError(f"{run_dir} was not started by `landscape live`; resume it with "
                              "landscape.live.run_experiment(..., resume=True)")
     else:
+        _check_new(args)
         run_dir = Path(args.out)
         cfg = {k: getattr(args, k) for k in SAVED}
         cfg["settings"] = [list(s) for s in args.settings]

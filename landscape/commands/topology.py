@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from types import SimpleNamespace
 
+from .checks import float_at_least, int_at_least, nonneg_float, nonneg_int
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("topology", help="level-set and persistence signature of a tuning map",
@@ -18,10 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--domain", choices=("plane", "sphere"), default=None,
                    help="for a plain .npz: the map's surface (default: sphere if it holds theta_deg/phi_deg, "
                         "else plane); a TuningMap brings its own")
-    p.add_argument("--levels", type=int, default=21, help="levels from min to max (default: %(default)s)")
+    p.add_argument("--levels", type=int_at_least(2), default=21, help="levels from min to max (default: %(default)s)")
     p.add_argument("--connectivity", type=int, choices=(4, 8), default=8,
                    help="pixel connectivity of super-level sets (default: %(default)s)")
-    p.add_argument("--threshold", type=float, default=0.1,
+    p.add_argument("--threshold", type=nonneg_float, default=0.1,
                    help="significant peak/ring persistence as a fraction of the range (default: %(default)s)")
     p.add_argument("--convention", choices=("project", "reference"), default="project",
                    help="contour counting: the project's (8-connected super-level sets, domain rules, AUC over "
@@ -29,14 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "over level / max) to compare with the paper's curves (default: %(default)s)")
     p.add_argument("--nan-policy", choices=("raise", "harmonic"), default="raise",
                    help="missing values: reject, or fill by harmonic interpolation (default: %(default)s)")
-    p.add_argument("--smooth", type=float, default=0.0, metavar="SIGMA",
+    p.add_argument("--smooth", type=nonneg_float, default=0.0, metavar="SIGMA",
                    help="Gaussian smoothing (pixels) before the signature (default: none)")
-    p.add_argument("--sigma", type=float, default=1.0,
+    p.add_argument("--sigma", type=nonneg_float, default=1.0,
                    help="smoothing (pixels) before finding critical points (default: %(default)s)")
-    p.add_argument("--bootstrap", type=int, default=0, metavar="N",
+    p.add_argument("--bootstrap", type=nonneg_int, default=0, metavar="N",
                    help="N bootstrap samples and N null maps for reliability (needs trials or sem; default: off)")
     p.add_argument("--null", choices=("shuffle", "phase"), default="shuffle", help="null maps (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=nonneg_int, default=0)
     p.add_argument("--out", default=None, help="output folder (default: MAP's name + '_topology' beside it)")
     p.set_defaults(func=run)
 
@@ -45,27 +47,39 @@ def load_map(path: str | Path, domain: str | None = None):
     """A TuningMap when ``path`` has its ``.json`` header, else a Field from a plain ``.npz``."""
     import numpy as np
 
+    from .checks import read_npz_arrays
+
     p = Path(path)
+    if not str(path).strip():
+        raise ValueError("MAP is empty: give a map .npz")
     if p.suffix not in (".npz", ".json", ""):
         raise ValueError(f"MAP must be an .npz file, got {p}")
     npz = p.with_suffix(".npz")
     if not npz.is_file():
         raise FileNotFoundError(f"map file {npz} not found")
+    arrays = read_npz_arrays(npz, "MAP")  # a damaged file is named here, whichever kind it claims to be
     if npz.with_suffix(".json").is_file():
+        import json
+        import zipfile
+
         from landscape.maps import TuningMap
 
-        return TuningMap.load(npz)
-    with np.load(npz, allow_pickle=False) as z:
-        if "values" not in z.files:
-            raise ValueError(f"{npz} holds no 'values' array (found: {', '.join(z.files)}); a plain map "
-                             "needs a 2-D array named 'values'")
-        arrays = {k: z[k] for k in z.files}
+        try:
+            return TuningMap.load(npz)
+        except (KeyError, IndexError, TypeError, OSError, zipfile.BadZipFile, json.JSONDecodeError) as e:
+            raise ValueError(f"MAP {npz} (with {npz.with_suffix('.json').name}) is not a readable tuning map: "
+                             f"{type(e).__name__}: {e}") from None
+    if "values" not in arrays:
+        raise ValueError(f"{npz} holds no 'values' array (found: {', '.join(arrays) or 'nothing'}); a plain map "
+                         "needs a 2-D array named 'values'")
     sphere = "theta_deg" in arrays or "phi_deg" in arrays
     kind = domain or ("sphere" if sphere else "plane")
 
     values = arrays["values"]
-    if np.ndim(values) != 2:
-        raise ValueError(f"'values' in {npz} must be a 2-D array, got shape {np.shape(values)}")
+    if np.ndim(values) != 2 or min(np.shape(values)) < 2:
+        raise ValueError(f"'values' in {npz} must be a 2-D array of at least 2 x 2, got shape {np.shape(values)}")
+    if not np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.complexfloating):
+        raise ValueError(f"'values' in {npz} must hold real numbers, got dtype {values.dtype}")
     n_rows, n_cols = np.shape(values)
     coords = {"theta_deg": arrays.get("theta_deg", np.linspace(-90, 90, n_cols)),
               "phi_deg": arrays.get("phi_deg", np.linspace(-90, 90, n_rows))} if kind == "sphere" else {}
@@ -81,12 +95,15 @@ def run(args: argparse.Namespace) -> int:
     from landscape.plots import SignatureDisplay
     from landscape.topology.signature import TopologySignature
 
+    from .checks import check_out_folder
+
     tmap = load_map(args.map, args.domain)
+    out = check_out_folder(args.out, "--out") if args.out is not None else Path(args.map).with_suffix("").with_name(
+        Path(args.map).with_suffix("").name + "_topology")
+    check_out_folder(str(out), "--out")
     if getattr(tmap, "kind", None) and args.domain and args.domain != tmap.kind:
         raise ValueError(f"--domain {args.domain} contradicts the map's kind {tmap.kind!r}")
     field = as_field(tmap, nan_policy=args.nan_policy)
-    out = Path(args.out) if args.out else Path(args.map).with_suffix("").with_name(
-        Path(args.map).with_suffix("").name + "_topology")
     sig = TopologySignature(args.levels, args.connectivity, args.threshold, sigma=args.smooth,
                             contour_convention=args.convention).fit(field)
     morse = MorseAnalysis(sigma=args.sigma).fit(field)

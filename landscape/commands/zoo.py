@@ -30,10 +30,9 @@ def run_layers(args: argparse.Namespace) -> int:
     from .. import zoo
     from ..units import layers
 
-    entry = zoo.get(args.model)
-    if entry.kind != "classifier":
-        raise ValueError(f"{args.model!r} is a {entry.kind}; layers are listed for classifiers: "
-                         f"{', '.join(zoo.names('classifier'))}")
+    from .checks import check_zoo_name
+
+    check_zoo_name(args.model, "classifier", "MODEL")
     model = zoo.load(args.model)
     from ..units.cnn import CNNUnit
 

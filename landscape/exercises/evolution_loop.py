@@ -25,7 +25,7 @@ def _reference(generator: Any, unit: Any, optimizer: Any, n_generations: int) ->
 
 
 def check_evolution_loop(evolve_by_hand: Callable[..., Any], generator: Any, unit: Any,
-                         optimizer: str = "ga", seed: int = 0) -> bool:
+                         optimizer: str = "ga-project", seed: int = 0) -> bool:
     """Check a hand-written ask/tell loop against the toolkit's on the same seeded optimizer.
 
     Parameters
@@ -36,6 +36,9 @@ def check_evolution_loop(evolve_by_hand: Callable[..., Any], generator: Any, uni
         The notebook's generator and (noise-free) unit.
     optimizer : str
         Short name for :func:`landscape.optim.make` (a fresh, seeded one is built for each loop).
+        Default ``"ga-project"``: without an elite every generation is new, so a loop that
+        forgets ``tell`` shows from its second generation on (XDream's ``ga`` re-scores its best
+        code, which can hide the mistake for a few generations).
     seed : int
 
     Returns

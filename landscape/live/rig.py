@@ -89,6 +89,9 @@ class RigScorer(Scorer):
 
     label = "live"
     new_folder_reason = "a live run needs a new folder (the rig's files go into it)"
+    replay_refusal = ("a live neuron cannot be shown the committed images again with the same answers, so the "
+                      "optimizer state cannot be rebuilt; the committed generations are intact: start a new run "
+                      "that continues from them with `landscape live --init RUN_DIR --out NEW_DIR` (init=RUN_DIR)")
 
     def __init__(self, transport: Any, references: Any, channels: Any, n_channels: int | None, repeats: int,
                  missing: str, max_requeue: int, timeout: float, poll: float, settle: float,

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from landscape.io import read_json, write_json
+from landscape.io import load_npz_checked, read_json_checked, save_npz_with_digest, write_json_with_digest
 
 SCHEMA = "landscape.TuningCurves"
 VERSION = 1
@@ -66,8 +66,8 @@ class TuningCurves:
         npz.parent.mkdir(parents=True, exist_ok=True)
         arrays = {"values": self.values, "offsets": self.offsets, "axes": self.axes, "center": self.center}
         arrays.update({k: getattr(self, k) for k in ("trials", "sem", "clean") if getattr(self, k) is not None})
-        np.savez(npz, **arrays)
-        write_json(js, {"schema": SCHEMA, "version": VERSION, "shape": list(self.values.shape),
+        save_npz_with_digest(npz, arrays)
+        write_json_with_digest(js, {"schema": SCHEMA, "version": VERSION, "shape": list(self.values.shape),
                                   "dim": int(self.axes.shape[1]), "generator": self.generator,
                                   "unit": self.unit, "arrays": sorted(arrays), "meta": self.meta})
         return npz, js
@@ -77,11 +77,10 @@ class TuningCurves:
         """Read curves written by :meth:`save`."""
         p = Path(path)
         p = p.with_suffix("") if p.suffix in (".npz", ".json") else p
-        header = read_json(p.with_name(p.name + ".json"))
+        header = read_json_checked(p.with_name(p.name + ".json"))
         if header.get("schema") != SCHEMA:
             raise ValueError(f"{p}.json is not a TuningCurves file (schema {header.get('schema')!r})")
-        with np.load(p.with_name(p.name + ".npz"), allow_pickle=False) as z:
-            a = {k: z[k] for k in z.files}
+        a = load_npz_checked(p.with_name(p.name + ".npz"))
         return cls(a["values"], a["offsets"], a["axes"], a["center"], trials=a.get("trials"), sem=a.get("sem"),
                    clean=a.get("clean"), unit=header.get("unit"), generator=header.get("generator", ""),
                    meta=header.get("meta"))

@@ -24,11 +24,14 @@ within [-90, 90]),
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 GRID_KINDS = ("sphere", "plane")
+#: the most points a parsed grid request may have (each is an image measured, some several times)
+MAX_GRID_POINTS = 250_000
 
 
 def _linspace(n: int, lo: float, hi: float, what: str) -> np.ndarray:
@@ -219,8 +222,13 @@ def parse_grid(spec: str) -> GridSpec:
         lo, hi = nums[1:]
     else:
         raise ValueError(f"wrong number of fields in grid {spec!r}. {usage}")
+    if not all(math.isfinite(v) for v in nums):
+        raise ValueError(f"grid {spec!r} holds a number that is not finite. {usage}")
     if rows != int(rows) or cols != int(cols) or rows < 1 or cols < 1:
         raise ValueError(f"grid sizes must be positive integers, got {spec!r}: the grid would be empty")
+    if rows * cols > MAX_GRID_POINTS:
+        raise ValueError(f"grid {spec!r} has {int(rows) * int(cols)} points; at most {MAX_GRID_POINTS} (e.g. "
+                         f"sphere:{math.isqrt(MAX_GRID_POINTS)}), one image each")
     g = GridSpec(kind, int(rows), int(cols), float(lo), float(hi))
     g.coordinates()  # validate ranges now, with the message naming the bad value
     return g

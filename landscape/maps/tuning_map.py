@@ -35,6 +35,10 @@ b[i] v`` (plane).
 "shape": [n, m], "dim": d, "radius": float or null, "generator": name, "unit": {unit
 description}, "arrays": [names present in the npz], "meta": {free-form: axes source, PCs,
 seed, repetitions, ...}}``.
+
+``map.npz.sha256``, ``map.json.sha256``: each file's sha256 (``sha256sum -c`` reads them),
+checked by :meth:`TuningMap.load` before the file is read; a damaged file raises
+:class:`landscape.io.DamagedFile` naming it. Maps saved before these existed load unchecked.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from landscape.io import read_json, write_json
+from landscape.io import load_npz_checked, read_json_checked, save_npz_with_digest, write_json_with_digest
 from landscape.maps.grids import check_sphere_angles, plane_codes, sphere_codes
 
 MAP_KINDS = ("sphere", "plane")
@@ -232,11 +236,11 @@ class TuningMap:
         for name in _OPTIONAL:
             if getattr(self, name) is not None:
                 arrays[name] = getattr(self, name)
-        np.savez(npz_path, **arrays)
+        save_npz_with_digest(npz_path, arrays)
         header = {"schema": SCHEMA, "version": VERSION, "kind": self.kind, "shape": list(self.shape),
                   "dim": self.dim, "radius": self.radius, "generator": self.generator, "unit": self.unit,
                   "arrays": sorted(arrays), "meta": self.meta}
-        write_json(json_path, header)
+        write_json_with_digest(json_path, header)
         return npz_path, json_path
 
     @classmethod
@@ -246,13 +250,12 @@ class TuningMap:
         for p in (npz_path, json_path):
             if not p.is_file():
                 raise FileNotFoundError(f"tuning map file {p} not found (a map is a .npz plus a .json)")
-        header = read_json(json_path)
+        header = read_json_checked(json_path)
         if header.get("schema") != SCHEMA:
             raise ValueError(f"{json_path} is not a tuning map (schema {header.get('schema')!r}, expected {SCHEMA!r})")
         if header.get("version", 0) > VERSION:
             raise ValueError(f"{json_path} has format version {header['version']}; this library reads up to {VERSION}")
-        with np.load(npz_path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
+        arrays = load_npz_checked(npz_path)
         kind = header["kind"]
         names = ("theta_deg", "phi_deg") if kind == "sphere" else ("a", "b")
         return cls(kind, arrays["values"], {k: arrays[k] for k in names}, arrays["axes"], arrays["center"],

@@ -6,15 +6,30 @@ seeded through their own ``torch.Generator``, keep their tensors on their ``devi
 and restore their whole state (``state_dict`` / ``load_state_dict``) so a restored optimizer
 continues bit-for-bit, and list their hyper-parameters in ``config()``.
 
-========== ============= ============================================================
-name       class         what it is
-========== ============= ============================================================
-ga         GA            XDream's genetic algorithm
-cma        CMAES         full-covariance CMA-ES, fast in thousands of dimensions
-spherecma  SphereCMA     Wang & Ponce's search on the sphere of fixed code norm
-nes        NES           XDream's natural evolution strategy (isotropic, adapted radius)
-fdgd       FDGD          XDream's finite-difference gradient ascent
-========== ============= ============================================================
+=========== ============== ===================================================================
+name        class          what it is (source)
+=========== ============== ===================================================================
+ga          GA             XDream's GA as published: 95th-percentile score clip, 1 elite,
+                           population 20 (willwx/XDream ``Optimizers.py``, ``examples/experiment.py``)
+ga-actmax   ActMaxGA       ActMax-Optimizer-Dev's GA baseline: population 40, kT = 2 std,
+                           10 elites (``core/Optimizers.py``, ``cma_benchmark.py``)
+ga-project  ProjectGA      the project's GA: XDream's rule without the clip and the elite
+cholcma     CholeskyCMAES  ActMax-Optimizer-Dev's CholeskyCMAES: lambda 40, sigma0 3, rank-one
+                           factor update every 10 generations
+pycma       PyCMA          pycma's CMAEvolutionStrategy as ActMax called it: sigma0 2, popsize 40
+                           (``pip install cma``)
+cma         CMAES          the project's full-covariance CMA-ES, fast in thousands of dimensions
+spherecma   SphereCMA      Wang & Ponce's search on the sphere of fixed code norm
+nes         NES            XDream's natural evolution strategy, raw scores (its published rule)
+nes-auto    NESAuto        the project's NES: centred scores, "auto" score scale
+fdgd        FDGD           XDream's finite-difference gradient ascent, raw scores
+fdgd-auto   FDGDAuto       the project's FDGD: "auto" score scale
+=========== ============== ===================================================================
+
+The published presets (``ga``, ``ga-actmax``, ``cholcma``, ``pycma``, ``nes``, ``fdgd``) keep
+their sources' numbers, which are absolute code lengths chosen for DeePSiM fc6 codes (4096-d,
+norms of a few hundred); each takes ``code_scale`` to rescale its step sizes to another code
+space, and says so in ``config()["reference"]`` (source, rule, code space).
 
 :class:`Subspace` wraps any of them to search a given linear subspace. The white-box reference,
 :class:`~landscape.optim.gradient.GradientAscent` (Adam on the code), is not an ask/tell
@@ -27,22 +42,26 @@ from typing import Any, Callable
 
 from .base import NAN_POLICIES, Optimizer
 from .checks import parse_dtype
+from .cholesky_cma import CholeskyCMAES
 from .cma import CMAES
-from .fdgd import FDGD
-from .ga import GA
+from .fdgd import FDGD, FDGDAuto
+from .ga import GA, ActMaxGA, ProjectGA
 from .gradient import GradientAscent
-from .nes import NES
+from .nes import NES, NESAuto
+from .peers import PyCMA
 from .sphere_cma import SphereCMA
 from .subspace import Subspace
 
 #: the one registry of optimizers: name -> class or factory ``(dim, **settings) -> Optimizer``
 #: (nevergrad's single registry); :func:`register` adds to it, :func:`make` builds from it
-OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {"ga": GA, "cma": CMAES, "spherecma": SphereCMA, "nes": NES,
-                                                  "fdgd": FDGD}
+OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
+    "ga": GA, "ga-actmax": ActMaxGA, "ga-project": ProjectGA, "cholcma": CholeskyCMAES, "pycma": PyCMA,
+    "cma": CMAES, "spherecma": SphereCMA, "nes": NES, "nes-auto": NESAuto, "fdgd": FDGD, "fdgd-auto": FDGDAuto}
 #: the names this package defines (they cannot be replaced or removed)
 BUILTIN = tuple(OPTIMIZERS)
 
-__all__ = ["Optimizer", "GA", "CMAES", "SphereCMA", "NES", "FDGD", "Subspace", "GradientAscent", "OPTIMIZERS",
+__all__ = ["Optimizer", "GA", "ActMaxGA", "ProjectGA", "CholeskyCMAES", "PyCMA", "CMAES", "SphereCMA", "NES",
+           "NESAuto", "FDGD", "FDGDAuto", "Subspace", "GradientAscent", "OPTIMIZERS",
            "BUILTIN", "NAN_POLICIES", "make", "names", "register", "unregister", "registered"]
 
 
@@ -86,12 +105,13 @@ def make(name: str, dim: int, **settings: Any) -> Optimizer:
 
     Parameters
     ----------
-    name : one of :func:`names` ({"ga", "cma", "spherecma", "nes", "fdgd"} and any registered)
+    name : one of :func:`names` (the table of this module and any registered)
     dim : int
         Code dimension.
     **settings
         Keyword arguments of the class (e.g. ``population=40``, ``seed=0``, ``device="cuda"``,
-        ``dtype="float64"``). ``make(**opt.config())`` rebuilds an equal optimizer.
+        ``dtype="float64"``). ``make(**opt.config())`` rebuilds an equal optimizer: the
+        documentation entry ``reference`` of a config is ignored.
 
     Returns
     -------
@@ -101,6 +121,7 @@ def make(name: str, dim: int, **settings: Any) -> Optimizer:
     if key not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; valid names: {', '.join(OPTIMIZERS)}")
     cls = OPTIMIZERS[key]
+    settings.pop("reference", None)  # a config's documentation of its source, not a setting
     if "dtype" in settings:
         settings["dtype"] = parse_dtype(settings["dtype"])
     try:

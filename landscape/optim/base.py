@@ -29,7 +29,8 @@ on. No criterion is on by default; :meth:`Optimizer.stop_when` sets them:
     the best told score of each of the last ``tolfun_generations`` generations spans less than
     ``tolfun`` (stagnation; pycma's ``tolfun`` looks at the same window of best values);
 ``tolx``
-    the search distribution's step size (CMA-ES's ``sigma``, NES's radius) fell below ``tolx``;
+    the search distribution's step size (``sigma`` of CMAES, CholeskyCMAES and PyCMA, NES's
+    radius) fell below ``tolx``;
     optimizers without one (GA, SphereCMA, FDGD) never meet it.
 
 :func:`landscape.runs.evolve` ends a run (status ``stopped``, the reasons in ``meta.json``
@@ -151,6 +152,10 @@ class Optimizer(abc.ABC):
     name: str = "optimizer"
     #: attribute holding the search distribution's step size (for ``tolx``), or None
     step_attr: str | None = None
+    #: where a published preset comes from (``source``), its rule and how its step sizes relate
+    #: to the code space; shown in :meth:`config` under ``"reference"`` (documentation, not a
+    #: setting: :func:`landscape.optim.make` ignores it and resumed runs do not compare it)
+    reference: dict[str, str] | None = None
 
     def __init__(self, dim: int, *, seed: int | None = None, device: str | torch.device | None = None,
                  dtype: torch.dtype = torch.float32, nan_policy: str = "raise") -> None:
@@ -332,9 +337,13 @@ class Optimizer(abc.ABC):
         self._load_state(state)
 
     def config(self) -> dict[str, Any]:
-        """Hyper-parameters as plain JSON values (written to a run's ``meta.json``)."""
-        return {"name": self.name, "dim": self.dim, "seed": self.seed, "nan_policy": self.nan_policy}
+        """Hyper-parameters as plain JSON values (written to a run's ``meta.json``), with the
+        preset's ``reference`` (source, rule, step sizes vs code space) where it has one."""
+        cfg: dict[str, Any] = {"name": self.name, "dim": self.dim, "seed": self.seed, "nan_policy": self.nan_policy}
+        if self.reference is not None:
+            cfg["reference"] = dict(self.reference)
+        return cfg
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "name")
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k not in ("name", "reference"))
         return f"{type(self).__name__}({args})"

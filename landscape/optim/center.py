@@ -29,22 +29,31 @@ class CenterSearch(Optimizer):
     init_codes : (n, d) array-like or None
         A first generation to score; the best of them becomes the centre.
     score_scale : "auto" or float > 0
-        Scores are divided by this number before XDream's update rule. ``"auto"`` (default)
-        takes the spread of the first generation of perturbations divided by the search
-        radius, an estimate of the gradient norm at the start: the first step then moves the
-        centre about ``learning_rate`` code units along the estimated gradient whatever the
-        unit's response scale, and later steps shrink with the gradient as in XDream. ``1.0`` reproduces XDream's raw
-        rule, whose learning rates were tuned for CaffeNet units.
+        Scores are divided by this number before XDream's update rule. ``1.0`` is XDream's
+        raw rule (the published presets ``nes`` and ``fdgd``), whose learning rates were tuned
+        for CaffeNet units and DeePSiM fc6 codes. ``"auto"`` (the project's ``nes-auto`` and
+        ``fdgd-auto``) takes the spread of the first generation of perturbations divided by the
+        search radius, an estimate of the gradient norm at the start: the first step then moves
+        the centre about ``learning_rate`` code units along the estimated gradient whatever
+        the unit's response scale, and later steps shrink with the gradient as in XDream.
+    code_scale : float > 0
+        Makes the search act on codes ``c y`` as the given settings act on ``y``: lengths
+        (``search_radius``, NES's ``min_search_radius``) are multiplied by ``c``, learning
+        rates by ``c**2`` with a numeric ``score_scale`` (the raw update's step is
+        ``learning_rate * score / radius``) or by ``c`` with ``"auto"`` (the scores are then
+        measured in units of ``1 / radius``). Default 1: the published numbers unchanged.
 
     Attributes
     ----------
     center_ : (d,) tensor
     scale_ : float or None
         The score scale in use (``None`` until set by ``"auto"``).
+    step_radius_, step_learning_rate_ : float
+        ``search_radius`` and ``learning_rate`` after ``code_scale``.
     """
 
     def __init__(self, dim: int, population: int, search_radius: float, learning_rate: float, antithetic: bool,
-                 center: Any, init_codes: Any, score_scale: Any, *, seed: int | None,
+                 center: Any, init_codes: Any, score_scale: Any, code_scale: float = 1.0, *, seed: int | None,
                  device: str | torch.device | None, dtype: torch.dtype, nan_policy: str) -> None:
         super().__init__(dim, seed=seed, device=device, dtype=dtype, nan_policy=nan_policy)
         if not isinstance(antithetic, bool):
@@ -62,6 +71,9 @@ class CenterSearch(Optimizer):
         else:
             self.score_scale = self.scale_ = check_float("score_scale ('auto' or a number)", score_scale, 0.0,
                                                          low_open=True)
+        self.code_scale = check_float("code_scale", code_scale, 0.0, low_open=True)
+        self.step_radius_ = self.search_radius * self.code_scale
+        self.step_learning_rate_ = self.learning_rate * self.rate_factor()
         self.center_ = (torch.zeros(dim, device=self.device, dtype=dtype) if center is None
                         else as_codes(center, dim, self.device, dtype, "center", max_rows=1)[0])
         self._init: torch.Tensor | None = None
@@ -75,9 +87,13 @@ class CenterSearch(Optimizer):
                                f"{self.generation} generation(s)")
         self._init = as_codes(codes, self.dim, self.device, self.dtype, "init_codes")
 
+    def rate_factor(self) -> float:
+        """What ``code_scale`` multiplies learning rates by (``c**2``, or ``c`` with auto scaling)."""
+        return self.code_scale if self.score_scale == "auto" else self.code_scale ** 2
+
     def _radius(self) -> float:
         """Current standard deviation of the perturbations."""
-        return self.search_radius
+        return self.step_radius_
 
     def _draw(self, n: int) -> torch.Tensor:
         """(n, d) standard normal draws from this optimizer's generator."""
@@ -127,4 +143,4 @@ class CenterSearch(Optimizer):
     def config(self) -> dict[str, Any]:
         return {**super().config(), "dtype": dtype_name(self.dtype), "population": self.population,
                 "search_radius": self.search_radius, "learning_rate": self.learning_rate,
-                "antithetic": self.antithetic, "score_scale": self.score_scale}
+                "antithetic": self.antithetic, "score_scale": self.score_scale, "code_scale": self.code_scale}

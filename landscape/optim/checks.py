@@ -109,3 +109,25 @@ def match_rows(codes: torch.Tensor, asked: torch.Tensor | None, rtol: float = 1e
     best = dist.argmin(dim=1)
     ok = dist.gather(1, best[:, None])[:, 0] <= tol[best]
     return torch.where(ok, best, torch.full_like(best, -1))
+
+
+def check_first_generations(optimizer: Any, settings: Any = None) -> None:
+    """Ask, tell and ask again on a throwaway optimizer: settings whose codes overflow raise here.
+
+    Meant for a fresh optimizer built only to check settings (its state is changed).
+
+    Raises
+    ------
+    ValueError
+        Naming the settings, when a generation's codes are not all finite or a step fails.
+    """
+    try:
+        codes = optimizer.ask()
+        finite = bool(torch.isfinite(codes).all())
+        if finite:
+            optimizer.tell(codes, torch.arange(codes.shape[0], dtype=torch.float64))
+            finite = bool(torch.isfinite(optimizer.ask()).all())
+    except (RuntimeError, OverflowError, ZeroDivisionError) as e:
+        raise ValueError(f"settings {settings} fail in the first generation: {' '.join(str(e).split())}") from None
+    if not finite:
+        raise ValueError(f"settings {settings} give codes that are not finite numbers (a step size too large?)")

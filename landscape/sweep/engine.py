@@ -4,17 +4,23 @@ Sweep folder schema (``landscape-sweep/1``)
 -------------------------------------------
 ``spec.json``      the normalised spec; ``tasks.json``: every task's key and config
 ``runs/<key>/``    each task's run folder (``landscape-run/1``, see :mod:`landscape.runs`)
-``results/<key>.json``  a finished task's config and table row (written by the worker)
+``results/<key>.json``  a finished task's config and table row (written by the worker), with its
+                   ``.sha256`` sidecar: a result changed after it was written stops the sweep with
+                   an error naming it (never silently redone)
 ``table.parquet``, ``table.csv``  one row per task (:data:`landscape.sweep.table.COLUMNS`)
 ``summary.csv``, ``summary.parquet``  mean normalised score per model x layer x noise x optimizer
 ``summary.html``   the figure (standalone, plotly.js embedded)
 ``maps/<key>/``    with [map]: ``map.npz``/``map.json`` (a TuningMap) and ``topology/`` (with [topology])
 ``maps.parquet``, ``maps.csv``  with [map]: one row per unit and noise level (``MAP_COLUMNS``)
 ``failures.json``  tasks that raised, with their errors (absent when none did)
+``.lock``          held (``fcntl.flock``) by the sweep call writing the folder: a second call on the same
+                   folder is refused with the holder's pid, host and start time; the kernel frees it
+                   when that process dies (``kill -9`` included)
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -177,7 +183,7 @@ def sweep(spec: Any, client: Any = None, *, out: str | os.PathLike | None = None
     -------
     SweepResult
     """
-    from ..io import atomic_write_json
+    from ..io import FolderBusy, atomic_write_json, folder_lock
     from .optimizers import registered_factory
     from .spec import plan_maps
     from .table import SUMMARY_COLUMNS, format_summary, map_columns, normalise, summarise, write_table
@@ -193,76 +199,82 @@ def sweep(spec: Any, client: Any = None, *, out: str | os.PathLike | None = None
     tasks = plan(spec)  # raises SpecError naming the bad field before anything runs
     maps = plan_maps(spec, tasks)
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(folder / "spec.json", {"format": SWEEP_FORMAT, "spec": spec_to_dict(spec)})
-    atomic_write_json(folder / "tasks.json", [{"key": t.key, "config": t.config} for t in tasks + maps])
+    lock = contextlib.ExitStack()
+    try:
+        lock.enter_context(folder_lock(folder, what="sweep"))
+    except FolderBusy as e:
+        raise SweepError(f"cannot run the sweep: {e}") from None
+    with lock:  # one sweep call writes a sweep folder at a time (its workers lock each run folder too)
+        atomic_write_json(folder / "spec.json", {"format": SWEEP_FORMAT, "spec": spec_to_dict(spec)})
+        atomic_write_json(folder / "tasks.json", [{"key": t.key, "config": t.config} for t in tasks + maps])
 
-    rows_by_key: dict[str, dict] = {}
-    todo: list[Task] = []
-    for t in tasks + maps:
-        row = read_result(folder, t.key, t.config)
-        if row is None:
-            todo.append(t)
-        else:
-            rows_by_key[t.key] = row
-    n_resume = sum((folder / "runs" / t.key / "meta.json").is_file() for t in todo)
-    say = print if progress else (lambda *a, **k: None)
-    n_all = len(tasks) + len(maps)
-    say(f"sweep: {len(tasks)} evolutions" + (f" and {len(maps)} maps" if maps else "") + f" in {folder}: "
-        f"{len(rows_by_key)} finished earlier, {n_resume} to resume, {len(todo) - n_resume} to start")
-
-    def payload(t: Task) -> TaskPayload:
-        opt = t.config.get("optimizer")
-        return TaskPayload(t.key, t.config, str(folder), spec.device, spec.torch_threads,
-                           registered_factory(opt["algorithm"]) if opt else None)
-
-    map_keys = {m.key for m in maps}
-    n_workers = 1 if serial else workers or spec.workers or os.cpu_count() or 1
-    evolve_todo = batches([payload(t) for t in todo if t.key not in map_keys], batch, n_workers)
-    map_todo = [payload(t) for t in todo if t.key in map_keys]
-    failures: dict[str, str] = {}
-    if todo:
-        from tqdm.auto import tqdm
-
-        with tqdm(total=n_all, initial=len(rows_by_key), unit="task", desc="sweep", disable=not progress,
-                  file=sys.stderr) as bar:
-            if serial:
-                _run_serial(evolve_todo, map_todo, rows_by_key, failures, bar)
+        rows_by_key: dict[str, dict] = {}
+        todo: list[Task] = []
+        for t in tasks + maps:
+            row = read_result(folder, t.key, t.config)
+            if row is None:
+                todo.append(t)
             else:
-                _run_dask(client, evolve_todo, map_todo, rows_by_key, failures, bar, say, n_workers,
-                          dashboard_address)
+                rows_by_key[t.key] = row
+        n_resume = sum((folder / "runs" / t.key / "meta.json").is_file() for t in todo)
+        say = print if progress else (lambda *a, **k: None)
+        n_all = len(tasks) + len(maps)
+        say(f"sweep: {len(tasks)} evolutions" + (f" and {len(maps)} maps" if maps else "") + f" in {folder}: "
+            f"{len(rows_by_key)} finished earlier, {n_resume} to resume, {len(todo) - n_resume} to start")
 
-    rows = [rows_by_key[t.key] for t in tasks if t.key in rows_by_key]
-    map_rows = [rows_by_key[t.key] for t in maps if t.key in rows_by_key]
-    normalise(rows, spec.normalise)
-    summary = summarise(rows, spec.reference_label)
-    files = dict(zip(("table.parquet", "table.csv"), write_table(rows, folder, "table")))
-    files.update(zip(("summary.parquet", "summary.csv"), write_table(summary, folder, "summary", SUMMARY_COLUMNS)))
-    if maps:
-        files.update(zip(("maps.parquet", "maps.csv"),
-                         write_table(map_rows, folder, "maps", map_columns(spec.topology is not None))))
-    if rows:
-        from ..plots import SweepDisplay
+        def payload(t: Task) -> TaskPayload:
+            opt = t.config.get("optimizer")
+            return TaskPayload(t.key, t.config, str(folder), spec.device, spec.torch_threads,
+                               registered_factory(opt["algorithm"]) if opt else None)
 
-        files["summary.html"] = SweepDisplay(summary, rows).write_html(folder / "summary.html")
-    fail_path = folder / "failures.json"
-    if failures:
-        atomic_write_json(fail_path, failures)
-        files["failures.json"] = fail_path
-    elif fail_path.exists():
-        fail_path.unlink()  # an earlier call's failures were redone
-    if rows:
-        say(format_summary(summary))
-    say(f"tables: {files['table.parquet']} (+ .csv), {files['summary.csv']}"
-        + (f", {files['maps.parquet']}" if maps else "") + f"; figure: {files.get('summary.html')}")
-    n_before = n_all - len(todo)
-    result = SweepResult(folder, rows, summary, tasks, n_before, n_resume, len(todo) - n_resume, failures, files,
-                         map_rows)
-    if failures and raise_on_failure:
-        first = next(iter(failures.items()))
-        raise SweepError(f"{len(failures)} of {n_all} tasks failed (first: task {first[0]}: {first[1]}); "
-                         f"their errors are in {fail_path}. The table holds the {len(rows)} finished evolutions; "
-                         f"fix the cause and run the same spec again to finish the rest")
-    return result
+        map_keys = {m.key for m in maps}
+        n_workers = 1 if serial else workers or spec.workers or os.cpu_count() or 1
+        evolve_todo = batches([payload(t) for t in todo if t.key not in map_keys], batch, n_workers)
+        map_todo = [payload(t) for t in todo if t.key in map_keys]
+        failures: dict[str, str] = {}
+        if todo:
+            from tqdm.auto import tqdm
+
+            with tqdm(total=n_all, initial=len(rows_by_key), unit="task", desc="sweep", disable=not progress,
+                      file=sys.stderr) as bar:
+                if serial:
+                    _run_serial(evolve_todo, map_todo, rows_by_key, failures, bar)
+                else:
+                    _run_dask(client, evolve_todo, map_todo, rows_by_key, failures, bar, say, n_workers,
+                              dashboard_address)
+
+        rows = [rows_by_key[t.key] for t in tasks if t.key in rows_by_key]
+        map_rows = [rows_by_key[t.key] for t in maps if t.key in rows_by_key]
+        normalise(rows, spec.normalise)
+        summary = summarise(rows, spec.reference_label)
+        files = dict(zip(("table.parquet", "table.csv"), write_table(rows, folder, "table")))
+        files.update(zip(("summary.parquet", "summary.csv"), write_table(summary, folder, "summary", SUMMARY_COLUMNS)))
+        if maps:
+            files.update(zip(("maps.parquet", "maps.csv"),
+                             write_table(map_rows, folder, "maps", map_columns(spec.topology is not None))))
+        if rows:
+            from ..plots import SweepDisplay
+
+            files["summary.html"] = SweepDisplay(summary, rows).write_html(folder / "summary.html")
+        fail_path = folder / "failures.json"
+        if failures:
+            atomic_write_json(fail_path, failures)
+            files["failures.json"] = fail_path
+        elif fail_path.exists():
+            fail_path.unlink()  # an earlier call's failures were redone
+        if rows:
+            say(format_summary(summary))
+        say(f"tables: {files['table.parquet']} (+ .csv), {files['summary.csv']}"
+            + (f", {files['maps.parquet']}" if maps else "") + f"; figure: {files.get('summary.html')}")
+        n_before = n_all - len(todo)
+        result = SweepResult(folder, rows, summary, tasks, n_before, n_resume, len(todo) - n_resume, failures, files,
+                             map_rows)
+        if failures and raise_on_failure:
+            first = next(iter(failures.items()))
+            raise SweepError(f"{len(failures)} of {n_all} tasks failed (first: task {first[0]}: {first[1]}); "
+                             f"their errors are in {fail_path}. The table holds the {len(rows)} finished evolutions; "
+                             f"fix the cause and run the same spec again to finish the rest")
+        return result
 
 
 def batches(payloads: list, batch: int, n_workers: int = 1) -> list[list]:

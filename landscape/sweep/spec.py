@@ -64,6 +64,9 @@ MAP_KEYS = ("axes", "grid", "reps", "seed")
 TOPOLOGY_KEYS = ("levels", "connectivity", "threshold", "sigma", "contour_convention")
 MAP_AXES = ("pc", "pc1-random", "random")
 MAP_FORMAT = "landscape-sweep-map/1"
+#: the most evolution tasks a spec may plan (a bigger grid is almost surely a typo, and planning it
+#: alone would take minutes and gigabytes)
+MAX_TASKS = 100_000
 _RANDOM = re.compile(r"^random\s+(\d+)$")
 
 
@@ -175,6 +178,8 @@ def load_spec(source: Any) -> SweepSpec:
     if isinstance(seeds, int) and not isinstance(seeds, bool):
         if seeds < 1:
             raise SpecError("sweep.seeds", f"an integer n means seeds 0..n-1 and must be >= 1, got {seeds}")
+        if seeds > MAX_TASKS:
+            raise SpecError("sweep.seeds", f"{seeds} seeds: a sweep plans at most {MAX_TASKS} tasks")
         seeds = list(range(seeds))
     _list_of(seeds, int, "sweep.seeds", "integers (or one integer n for 0..n-1)")
     if len(set(seeds)) != len(seeds):
@@ -249,6 +254,12 @@ def load_spec(source: Any) -> SweepSpec:
         raise SpecError("sweep.reference_optimizer", f"{ref!r} is not an optimizer label of this spec; "
                                                      f"labels: {', '.join(labels)}")
 
+    # the tasks are at least this many (each unit group has one layer and one channel or more)
+    least = len(gens) * len(seeds) * len(noise) * len(optimizers) * sum(len(g.layers) * _least_channels(g)
+                                                                         for g in groups)
+    if least > MAX_TASKS:
+        raise SpecError("sweep", f"plans at least {least} tasks (generators x units x noise x optimizers x seeds); "
+                                 f"at most {MAX_TASKS}: split the sweep")
     map_ = _map_settings(raw.get("map"))
     topo = _topology_settings(raw.get("topology"), map_)
 
@@ -256,6 +267,14 @@ def load_spec(source: Any) -> SweepSpec:
                      optimizers=optimizers, init=init, references=refs, normalise=normalise,
                      reference_optimizer=ref, device=device, torch_threads=threads, workers=workers, out=out,
                      map=map_, topology=topo, source=raw)
+
+
+def _least_channels(g: UnitGroup) -> int:
+    if g.channels == "all":
+        return 1
+    if isinstance(g.channels, tuple) and g.channels[:1] == ("random",):
+        return int(g.channels[1])
+    return len(g.channels)
 
 
 def _map_settings(m: Any) -> dict | None:
@@ -431,6 +450,7 @@ def _plan(spec: SweepSpec) -> list[Task]:
     from .. import zoo
     from ..units.spec import build_unit
     from ..units import layers as layer_names
+    from ..optim.checks import check_first_generations
     from .optimizers import make_optimizer, optimizer_names
 
     ref_sets: dict[str, str] = {}
@@ -454,7 +474,8 @@ def _plan(spec: SweepSpec) -> list[Task]:
             raise SpecError(field_name, f"unknown optimizer {o.algorithm!r}; valid optimizers: {', '.join(valid_opts)}")
         for dim in sorted(set(gen_dims.values())):
             try:
-                make_optimizer(o.algorithm, dim, seed=0, device="cpu", settings=o.settings)
+                check_first_generations(make_optimizer(o.algorithm, dim, seed=0, device="cpu", settings=o.settings),
+                                        o.settings)
             except (ValueError, TypeError) as e:
                 raise SpecError(f"optimizers.{o.label}", str(e)) from None
 
@@ -501,6 +522,10 @@ def _plan(spec: SweepSpec) -> list[Task]:
             raise SpecError("units", f"unit {u[0]}/{u[1]}/{u[2]}@{u[3]} is listed more than once")
         seen.add(u)
 
+    n_tasks = len(spec.generators) * len(units) * len(spec.noise) * len(spec.optimizers) * len(spec.seeds)
+    if n_tasks > MAX_TASKS:
+        raise SpecError("units", f"the spec plans {n_tasks} tasks ({len(units)} units); at most {MAX_TASKS}: "
+                                 "split the sweep")
     tasks = []
     for g in spec.generators:
         for model, layer, channel, position in units:

@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ..io import atomic_write_json, json_roundtrip, read_json
+from ..io import DamagedFile, json_roundtrip, read_json_checked, write_json_with_digest
 
 #: format of ``results/<key>.json``
 RESULT_FORMAT = "landscape-sweep-result/2"
@@ -147,9 +147,12 @@ def read_result(out: str | os.PathLike, key: str, config: dict) -> dict | None:
     if not p.is_file():
         return None
     try:
-        rec = read_json(p)
+        rec = read_json_checked(p)
+    except DamagedFile as e:  # its digest says it changed after it was written: say so, never redo silently
+        raise DamagedFile(f"{e}; delete {p} (and {p.name}.sha256) to have the task's row computed again from its "
+                          "run folder") from None
     except (OSError, ValueError):
-        return None  # written atomically, so this is a foreign or damaged file: redo the task
+        return None  # no digest beside it and not JSON: a foreign file (never one a worker wrote): redo the task
     if rec.get("format") not in (RESULT_FORMAT, _RESULT_FORMAT_V1) or rec.get("config") != json_roundtrip(config):
         return None
     # result files follow landscape.io's JSON rule (NaN written as null): read null back as NaN, as the
@@ -197,7 +200,7 @@ def _tasks_context(payloads: list[TaskPayload]) -> Iterator[None]:
 def _finish(payload: TaskPayload, row: dict, t0: float) -> dict:
     row.update({"task_time_s": time.perf_counter() - t0, "cpu_time_s": time.process_time() - row.pop("_cpu0"),
                 "worker": worker_name(), "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")})
-    atomic_write_json(result_path(payload.out, payload.key),
+    write_json_with_digest(result_path(payload.out, payload.key),
                       {"format": RESULT_FORMAT, "key": payload.key, "config": payload.config, "row": row})
     return row
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from landscape.io import write_json
+from landscape.io import write_json_with_digest
 from landscape.topology.signature import SUMMARY_KEYS, TopologySignature
 
 #: layers surveyed when none are given: stage outputs and the output layer
@@ -170,5 +170,5 @@ def analyse_unit(tmap: Any, out: Path, signature_params: dict, morse_sigma: floa
     a80, a50, note = _isotropy(tmap)
     row = {**sig.summary_, "n_maxima": morse.n_maxima_, "n_saddles": morse.n_saddles_,
            "n_minima": morse.n_minima_, "anisotropy_80": a80, "anisotropy_50": a50, "notes": note}
-    write_json(out / "unit.json", row)
+    write_json_with_digest(out / "unit.json", row)  # a survey's resume reads it back (digest checked)
     return row

@@ -150,9 +150,13 @@ def parse_unit_id(text: str) -> dict:
     return {"model": parts[0], "layer": "/".join(parts[1:-1]), "channel": int(parts[-1]), "position": position}
 
 
+#: the most presentations a noise model averages per image, and prior images a calibration renders
+MAX_NOISE_REPS = 10_000
+MAX_PRIOR_IMAGES = 100_000
+
 NOISE_SYNTAX = ("none, poisson:SCALE[:REPS] (XDream's raw scale: SCALE > 0 spikes per unit of activation, "
-                "REPS >= 1), poisson-spikes:SPIKES[:REPS[:N]] (SPIKES > 0 expected spikes for the best of N prior "
-                "images, default N 100) or gaussian:SIGMA (SIGMA >= 0)")
+                "1 <= REPS <= 10000), poisson-spikes:SPIKES[:REPS[:N]] (SPIKES > 0 expected spikes for the best of N prior "
+                "images, N <= 100000, default 100) or gaussian:SIGMA (SIGMA >= 0)")
 
 
 def parse_noise(text: str) -> dict[str, Any]:
@@ -170,12 +174,15 @@ def parse_noise(text: str) -> dict[str, Any]:
         Naming the bad text and the valid forms.
     """
     kind, *params = str(text).split(":")
+    # inf and nan are not noise levels (float() reads them, and inf > 0)
+    if any(p.strip().lower().lstrip("+-") in ("inf", "infinity", "nan") for p in params):
+        raise ValueError(f"noise must be {NOISE_SYNTAX}, with finite numbers; got {text!r}")
     try:
         if kind == "none" and not params:
             return {"kind": "none"}
         if kind == "poisson" and 1 <= len(params) <= 2:
             scale, reps = float(params[0]), int(params[1]) if len(params) > 1 else 1
-            if scale > 0 and reps >= 1:
+            if 0 < scale < float("inf") and 1 <= reps <= MAX_NOISE_REPS:
                 return {"kind": "poisson", "scale": scale, "reps": reps}
         if kind == "poisson" and not params:  # "poisson" alone: XDream's raw rate
             return {"kind": "poisson", "scale": 1.0, "reps": 1}
@@ -183,11 +190,11 @@ def parse_noise(text: str) -> dict[str, Any]:
             spikes = float(params[0])
             reps = int(params[1]) if len(params) > 1 else 1
             n = int(params[2]) if len(params) > 2 else 100
-            if spikes > 0 and reps >= 1 and n >= 1:
+            if 0 < spikes < float("inf") and 1 <= reps <= MAX_NOISE_REPS and 1 <= n <= MAX_PRIOR_IMAGES:
                 return {"kind": "poisson-spikes", "spikes": spikes, "reps": reps, "n_prior": n}
         if kind == "gaussian" and len(params) <= 1:
             sigma = float(params[0]) if params else 0.2
-            if sigma >= 0:
+            if 0 <= sigma < float("inf"):
                 return {"kind": "gaussian", "sigma": sigma}
     except ValueError:
         pass

@@ -45,3 +45,11 @@ def test_evolve_rejects_an_unknown_reference_set_before_running(tmp_path, capsys
     assert main(["evolve", "--budget", "10", "--references", "cifar11", "--out", str(tmp_path / "r")]) == 2
     assert "unknown reference set 'cifar11'" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_optimizer_help_names_every_builtin_optimizer():
+    from landscape import optim
+    from landscape.commands.evolve import OPTIMIZER_HELP
+
+    for name in optim.BUILTIN:
+        assert f"{name} " in OPTIMIZER_HELP or f"{name}," in OPTIMIZER_HELP or f"{name};" in OPTIMIZER_HELP, name

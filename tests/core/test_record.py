@@ -100,3 +100,19 @@ def test_record_statuses_and_errors(tmp_path):
     (tmp_path / "other" / "x").write_text("x")
     with pytest.raises(RunError, match="no meta.json"):
         RunRecord(tmp_path / "other").open(resume=True)
+
+
+def test_resume_compares_optimizer_settings_not_their_documentation(tmp_path):
+    cfg = optim.make("ga", 4, seed=0).config()
+    record = RunRecord(tmp_path / "run")
+    record.meta = {"generator": {"g": 1}, "unit": {"u": 1}, "optimizer": {**cfg, "reference": {"source": "old"}}}
+    call = {"generator": {"g": 1}, "unit": {"u": 1}, "optimizer": cfg}
+    record.check_config(call)  # a reworded citation does not lock the folder
+    without_ref = {k: v for k, v in cfg.items() if k != "reference"}
+    record.meta["optimizer"] = without_ref
+    record.check_config(call)  # nor does one written before configs carried it
+    # a run of the former 'ga' (no score_clip, no code_scale, 0 elites) is refused, saying why
+    record.meta["optimizer"] = {k: v for k, v in without_ref.items() if k not in ("score_clip", "code_scale")}
+    record.meta["optimizer"]["n_elites"] = 0
+    with pytest.raises(RunError, match="lack code_scale, score_clip: the run was started by an earlier version"):
+        record.check_config(call)

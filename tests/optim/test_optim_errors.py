@@ -50,7 +50,8 @@ def test_bad_hyper_parameters_name_the_valid_range(name, settings, message):
 
 
 def test_make_lists_the_valid_names_and_settings():
-    with pytest.raises(ValueError, match=r"unknown optimizer 'pso'; valid names: ga, cma, spherecma, nes, fdgd"):
+    with pytest.raises(ValueError, match=r"unknown optimizer 'pso'; valid names: ga, ga-actmax, ga-project, cholcma, pycma, cma, spherecma, "
+                                         r"nes, nes-auto, fdgd, fdgd-auto"):
         optim.make("pso", 5)
     with pytest.raises(ValueError, match=r"bad settings for optimizer 'cma'.*valid settings: population, sigma0"):
         optim.make("cma", 5, popsize=10)

@@ -48,19 +48,23 @@ def test_stopped_and_resumed_run_equals_an_uninterrupted_one(tmp_path, name):
     def unit():
         return PoissonNoise(Template(target), scale=20.0, seed=7)
 
-    whole = evolve(gen, unit(), optim.make(name, D, seed=3), 200, out=tmp_path / "whole", seed=5,
+    # cholcma's published sigma0 = 3 is made for fc6 codes; here codes are N(0, I): scale it down
+    settings = {"code_scale": 0.25} if name == "cholcma" else {}
+    whole = evolve(gen, unit(), optim.make(name, D, seed=3, **settings), 200, out=tmp_path / "whole", seed=5,
                    init="prior", progress=False, save_images=False)
     stop_after = 3
-    part = evolve(gen, unit(), optim.make(name, D, seed=3), 200, out=tmp_path / "part", seed=5, init="prior",
+    part = evolve(gen, unit(), optim.make(name, D, seed=3, **settings), 200, out=tmp_path / "part", seed=5, init="prior",
                   progress=False, save_images=False, callback=lambda g, *_: g + 1 < stop_after)
     assert part.n_generations == stop_after and part.meta["status"] == "stopped"
-    resumed = evolve(gen, unit(), optim.make(name, D, seed=3), 200, out=tmp_path / "part", seed=5, init="prior",
+    resumed = evolve(gen, unit(), optim.make(name, D, seed=3, **settings), 200, out=tmp_path / "part", seed=5, init="prior",
                      progress=False, save_images=False, resume=True)
     assert resumed.n_generations == whole.n_generations
     for a, b in zip(whole.gen_codes, resumed.gen_codes):
         assert np.array_equal(a, b)
     for a, b in zip(whole.gen_scores, resumed.gen_scores):
         assert np.array_equal(a, b)
-    # the first generation was the prior sample handed to initialize(); the search improved on it
-    assert whole.gen_codes[0].shape[0] == 20
+    # the first generation was the prior sample handed to initialize() (the GAs complete it to their
+    # population; pycma only starts its mean there); the search improved on it
+    first = {"ga-actmax": 40, "pycma": 40}.get(name, 20)
+    assert whole.gen_codes[0].shape[0] == first
     assert whole.gen_clean[-1].max() > whole.gen_clean[0].max()

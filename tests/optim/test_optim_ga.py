@@ -9,14 +9,14 @@ import pytest
 import torch
 from optim_helpers import run, shifted_sphere
 
-from landscape.optim import GA
+from landscape.optim import GA, ProjectGA
 
 
 def test_parents_are_drawn_with_softmax_of_zscores_times_selectivity():
     # heritability 1 and no mutation: every child is a copy of its first parent
     scores = torch.tensor([0.0, 1.0, 2.0, 3.0])
     codes = torch.arange(4, dtype=torch.float32)[:, None].repeat(1, 3)
-    ga = GA(3, population=40000, mutation_rate=0.0, heritability=1.0, selectivity=2.0, seed=0)
+    ga = ProjectGA(3, population=40000, mutation_rate=0.0, heritability=1.0, selectivity=2.0, seed=0)
     ga.tell(codes, scores)
     children = ga.ask()[:, 0].long()
     counts = torch.bincount(children, minlength=4).double()
@@ -42,7 +42,7 @@ def test_children_take_a_heritability_fraction_from_one_parent():
 
 def test_mutations_hit_a_rate_fraction_of_components_with_the_given_size():
     d = 5000
-    ga = GA(d, population=20, mutation_rate=0.3, mutation_size=0.5, heritability=1.0, seed=2)
+    ga = GA(d, population=20, mutation_rate=0.3, mutation_size=0.5, heritability=1.0, n_elites=0, seed=2)
     ga.tell(torch.zeros(2, d), torch.tensor([0.0, 0.0]))
     children = ga.ask()
     mutated = children != 0

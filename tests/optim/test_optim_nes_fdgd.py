@@ -1,5 +1,7 @@
-"""NES and FDGD: XDream's update rules term by term, invariance to the unit's response scale,
-initial centre from given codes, and climbing an analytic function."""
+"""NES and FDGD: XDream's update rules term by term (the project's centred NES under its own
+name), invariance of the project's "auto" variants to the unit's response scale, initial centre
+from given codes, and climbing an analytic function. The published presets' updates against
+XDream's formulas are in test_presets.py."""
 
 from __future__ import annotations
 
@@ -7,13 +9,13 @@ import pytest
 import torch
 from optim_helpers import run, shifted_sphere
 
-from landscape.optim import FDGD, NES
+from landscape.optim import FDGD, NES, FDGDAuto, NESAuto
 
 
-def test_nes_step_is_xdreams_rule():
+def test_nes_auto_step_is_xdreams_rule_on_centred_scores():
     d = 7
     c0 = torch.linspace(-1, 1, d, dtype=torch.float64)
-    opt = NES(d, population=6, search_radius=0.8, learning_rate=0.3, search_radius_learning_rate=0.1,
+    opt = NESAuto(d, population=6, search_radius=0.8, learning_rate=0.3, search_radius_learning_rate=0.1,
               center=c0, score_scale=1.0, seed=0, dtype=torch.float64)
     codes = opt.ask()
     e = (codes - c0) / 0.8
@@ -52,7 +54,7 @@ def test_fdgd_one_sided_uses_the_centre_as_baseline():
     assert torch.allclose(opt.center_, 0.1 * grad)
 
 
-@pytest.mark.parametrize("cls", [NES, FDGD])
+@pytest.mark.parametrize("cls", [NESAuto, FDGDAuto])
 def test_auto_scale_makes_the_search_independent_of_the_response_scale(cls):
     d = 12
     f, _ = shifted_sphere(d, seed=4)
@@ -74,8 +76,8 @@ def test_best_of_the_initial_codes_becomes_the_centre(cls):
     assert opt.ask().shape == (20, 4)
 
 
-@pytest.mark.parametrize("cls, kwargs", [(NES, {}), (FDGD, {}), (NES, {"antithetic": False}),
-                                         (FDGD, {"antithetic": False, "search_radius": 0.05})])
+@pytest.mark.parametrize("cls, kwargs", [(NESAuto, {}), (FDGDAuto, {}), (NESAuto, {"antithetic": False}),
+                                         (FDGDAuto, {"antithetic": False, "search_radius": 0.05})])
 def test_climbs_a_sphere_function(cls, kwargs):
     d = 20
     f, x_star = shifted_sphere(d, seed=7)

@@ -20,7 +20,7 @@ def problem(d=60, k=5, seed=0):
     return basis, center, x_star, (lambda x: -((x.double() - x_star) ** 2).sum(1))
 
 
-@pytest.mark.parametrize("name", ["cma", "ga", "nes"])
+@pytest.mark.parametrize("name", ["cma", "ga", "nes-auto"])
 def test_finds_an_optimum_inside_the_subspace(name):
     basis, center, x_star, f = problem()
     inner = optim.make(name, 5, seed=1, dtype="float64")

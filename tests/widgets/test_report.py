@@ -46,7 +46,7 @@ def test_report_embeds_everything(tmp_path):
 
 def test_report_of_a_missing_run_is_a_clear_error(tmp_path, capsys):
     assert main(["report", str(tmp_path / "nothing")]) == 2
-    assert "no meta.json" in capsys.readouterr().err
+    assert "does not exist" in capsys.readouterr().err
 
 
 class _PeakAtGeneration:
