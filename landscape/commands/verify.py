@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_verify(args: argparse.Namespace) -> int:
     import warnings
 
-    from ..record import DamagedRun, Run, UnmanifestedRunWarning, read_manifest
+    from ..record import DamagedRun, Run, RunError, UnmanifestedRunWarning, read_manifest
 
     bad = 0
     for path in args.runs:
@@ -34,5 +34,6 @@ def run_verify(args: argparse.Namespace) -> int:
         n_files = sum(len(e["files"]) for e in m.entries) if m else 0
         print(f"OK {path}: {run.n_generations} committed generations; all {n_files} recorded digests match")
     if bad:
-        raise RuntimeError(f"{bad} of {len(args.runs)} run folders are damaged (listed above)")
+        # exit 1 (the input was readable, the check failed), as sha256sum -c exits on a mismatch
+        raise RunError(f"{bad} of {len(args.runs)} run folders are damaged (listed above)")
     return 0
