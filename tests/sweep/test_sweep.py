@@ -278,9 +278,12 @@ def test_killed_worker_still_gives_the_complete_identical_table(tmp_path, kill_b
     assert equal_results(killed.rows, kill_baseline.rows)
     # the killed task really was resumed from its committed generations, not restarted
     assert max(r["resumed_from_generation"] for r in killed.rows) >= 2
-    # models load once per worker process (the restarted worker loaded them once too)
-    for counts in client.run(cache_info).values():
-        assert counts and all(n == 1 for n in counts.values()), counts
+    # models load at most once per worker process (the restarted worker once too, if the killed
+    # group of tasks went back to it rather than to the other worker)
+    loaded = list(client.run(cache_info).values())
+    assert any(loaded), loaded
+    for counts in loaded:
+        assert all(n == 1 for n in counts.values()), counts
 
 
 def test_cli_serial_sweep(tmp_path, capsys):
