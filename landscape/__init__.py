@@ -13,6 +13,8 @@ __version__ = "0.1.0"
 # public name -> module that defines it; resolved lazily so `import landscape` stays instant
 _LAZY = {
     "evolve": "landscape.runs",
+    "evolve_many": "landscape.runs",
+    "RunSpec": "landscape.runs",
     "Run": "landscape.runs",
     "Generator": "landscape.generators",
     "Unit": "landscape.units",

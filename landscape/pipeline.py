@@ -6,7 +6,8 @@ interrupted call finished:
 
 * :func:`load_run_models` — the generator and unit a run folder's ``meta.json`` describes;
 * :func:`evolve_resumable` — evolve into a run folder, continuing a killed run exactly, reading
-  a complete one back;
+  a complete one back; :func:`evolve_resumable_many` the same for many runs advanced together
+  (:func:`landscape.runs.evolve_many`), as :func:`survey` and the sweep's workers use it;
 * :func:`map_resumable` — a tuning map around the run's result, read back if already saved;
 * :func:`hessian_for_axes` — the Hessian eigenvectors a ``hessian[:I,J]`` axes request needs:
   from a file, or computed through :mod:`geometry` (full matrix up to 512 dimensions, Lanczos
@@ -19,14 +20,14 @@ interrupted call finished:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from .io import load_npz_checked, read_json, read_json_checked, write_json, write_with_digest
-from .record import Run
-from .runs import evolve
+from .record import Run, RunError
 
 
 def load_run_models(meta: dict, device: Any = None, *, noise: bool = True, generator: Any = None,
@@ -67,7 +68,7 @@ def load_run_models(meta: dict, device: Any = None, *, noise: bool = True, gener
 def evolve_resumable(generator: Any, unit: Any, make_optimizer: Callable[[], Any], budget: int,
                      run_dir: str | Path, *, seed: int | None, init: Any = None, progress: bool = False) -> Run:
     """Evolve into ``run_dir``: a new run, a killed (or shorter) one continued exactly, or one that
-    already spent ``budget`` read back.
+    already spent ``budget`` read back. The one-run case of :func:`evolve_resumable_many`.
 
     Parameters
     ----------
@@ -75,15 +76,53 @@ def evolve_resumable(generator: Any, unit: Any, make_optimizer: Callable[[], Any
         Called only when there is something to evolve (a complete run needs no optimizer).
     budget, seed, init, progress : as :func:`landscape.runs.evolve`
     """
-    run_dir = Path(run_dir)
-    meta = run_dir / "meta.json"
-    if meta.is_file():
-        m = read_json(meta)
-        if m.get("status") == "complete" and int(m.get("evaluations", 0)) >= budget:
-            return Run.load(run_dir)  # nothing left to evolve
+    result = evolve_resumable_many(generator, [ResumableRun(unit, make_optimizer, budget, run_dir, seed, init)],
+                                   progress=progress)[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
-    return evolve(generator, unit, make_optimizer(), budget, out=run_dir, seed=seed, resume=meta.is_file(),
-                  init=init, progress=progress)
+
+@dataclass
+class ResumableRun:
+    """One run of :func:`evolve_resumable_many` (the arguments of :func:`evolve_resumable`)."""
+
+    unit: Any
+    make_optimizer: Callable[[], Any]
+    budget: int
+    run_dir: str | Path
+    seed: int | None = None
+    init: Any = None
+
+
+def evolve_resumable_many(generator: Any, runs: Sequence[ResumableRun], *, progress: bool = False
+                          ) -> list[Run | Exception]:
+    """:func:`evolve_resumable` for many runs on one generator, advanced together by
+    :func:`landscape.runs.evolve_many` (one generator call and one network pass per layer and
+    generation); complete runs are read back and need no optimizer.
+
+    Returns
+    -------
+    list, one entry per run: its Run, or the exception that ended it (the others go on)
+    """
+    from .runs import RunSpec, evolve_many
+
+    results: list[Run | Exception | None] = [None] * len(runs)
+    todo: list[int] = []
+    for i, r in enumerate(runs):
+        run_dir = Path(r.run_dir)
+        if (run_dir / "meta.json").is_file():
+            m = read_json(run_dir / "meta.json")
+            if m.get("status") == "complete" and int(m.get("evaluations", 0)) >= r.budget:
+                results[i] = Run.load(run_dir)  # nothing left to evolve
+                continue
+        todo.append(i)
+    specs = [RunSpec(runs[i].unit, runs[i].make_optimizer(), runs[i].budget, runs[i].run_dir, seed=runs[i].seed,
+                     resume=(Path(runs[i].run_dir) / "meta.json").is_file(), init=runs[i].init) for i in todo]
+    if specs:
+        for i, res in zip(todo, evolve_many(generator, specs, progress=progress)):
+            results[i] = res
+    return results  # type: ignore[return-value]
 
 
 def map_resumable(run: Run, generator: Any, unit: Any, path: str | Path, **map_kw: Any) -> Any:
@@ -216,6 +255,10 @@ def survey(model: str = "resnet20-cifar10", layers: Sequence[str] | None = None,
     """Evolve, map and analyse units across the layers of a zoo classifier (folder layout:
     :mod:`landscape.topology.hierarchy`).
 
+    The evolutions of all units run together (:func:`evolve_resumable_many`): per generation one
+    generator call for every unit's codes and one network pass per layer; each unit's run folder
+    is the one it would get alone (bit for bit on CPU with one torch thread).
+
     Parameters
     ----------
     model : str
@@ -285,20 +328,36 @@ def survey(model: str = "resnet20-cifar10", layers: Sequence[str] | None = None,
         "generator": generator, "optimizer": optimizer, "optimizer_settings": optimizer_settings or {},
         "budget": budget, "grid": grid, "axes": axes, "signature_params": signature_params or {},
         "morse_sigma": morse_sigma, "seed": seed, "units": [[ly, c] for _, ly, c in plan]})
+    # every unit's evolution first, all advanced together (one generator call and one network pass per
+    # layer and generation); units whose analysis is on disk need none
+    units = {k: CNNUnit(net, layer, ch, position="center") for k, (_, layer, ch) in enumerate(plan)
+             if not (out / layer / f"ch{ch:04d}" / "topology" / "unit.json").is_file()}
+
+    def make_optimizer(k: int) -> Callable[[], Any]:
+        return lambda: optim.make(optimizer, gen.dim, seed=seed + k, device=device or "cpu",
+                                  **(optimizer_settings or {}))
+
+    evolved = dict(zip(units, evolve_resumable_many(gen, [
+        ResumableRun(units[k], make_optimizer(k), budget, out / plan[k][1] / f"ch{plan[k][2]:04d}" / "run",
+                     seed=seed + k) for k in units], progress=progress)))
+    failed = {k: e for k, e in evolved.items() if isinstance(e, BaseException)}
+    if failed:
+        k, e = next(iter(failed.items()))
+        raise RunError(f"{len(failed)} of the survey's {len(units)} evolutions failed (first: {plan[k][1]} "
+                           f"channel {plan[k][2]}: {type(e).__name__}: {e}); the others are on disk in {out}, and "
+                           "calling survey again resumes them") from e
     rows = []
     for k, (d, layer, ch) in enumerate(tqdm(plan, desc=f"survey {model}", disable=not progress)):
         udir = out / layer / f"ch{ch:04d}"
         done = udir / "topology" / "unit.json"
-        if done.is_file():
+        if k not in units:
             row = read_json_checked(done)
             row = {key: (float("nan") if v is None and key != "notes" else v) for key, v in row.items()}
             best = Run.load(udir / "run").best_score
         else:
-            unit = CNNUnit(net, layer, ch, position="center")
-            run = evolve_resumable(gen, unit, lambda: optim.make(optimizer, gen.dim, seed=seed + k,
-                                                                 device=device or "cpu", **(optimizer_settings or {})),
-                                   budget, udir / "run", seed=seed + k)
-            tmap = map_resumable(run, gen, unit, udir / "map", axes=axes, grid=grid, seed=seed + k, progress=False)
+            run = evolved[k]
+            tmap = map_resumable(run, gen, units[k], udir / "map", axes=axes, grid=grid, seed=seed + k,
+                                 progress=False)
             row = analyse_unit(tmap, udir / "topology", signature_params or {}, morse_sigma)
             best = run.best_score
         rows.append({"layer": layer, "depth": d, "channel": ch, "best_score": float(best), **row})

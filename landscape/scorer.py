@@ -39,12 +39,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from .units.measure import measure_images
+from .units.measure import measure_images, measure_images_many
 
 
 @dataclass
@@ -142,6 +142,18 @@ class UnitScorer(Scorer):
         scores = torch.from_numpy(m.trials[0])
         clean = torch.from_numpy(m.clean) if m.noisy else scores.clone()
         return Scored(scores, clean)
+
+    @staticmethod
+    def score_many(scorers: Sequence["UnitScorer"], images: Sequence[torch.Tensor]) -> list[Scored]:
+        """What :meth:`score` gives each scorer on its own images, measured together
+        (:func:`~landscape.units.measure.measure_images_many`: one forward pass for the units
+        that read one layer of one network); the batched evolution's scoring, and a single
+        run's too, so the two compute alike."""
+        out = []
+        for m in measure_images_many([s.unit for s in scorers], images):
+            scores = torch.from_numpy(m.trials[0])
+            out.append(Scored(scores, torch.from_numpy(m.clean) if m.noisy else scores.clone()))
+        return out
 
     def state_dict(self) -> dict[str, Any]:
         return {"unit": self.unit.state_dict()}

@@ -28,28 +28,14 @@ def _read_position(act: torch.Tensor, position) -> torch.Tensor:
     return act[:, :, y, x]
 
 
-def _all_layers(model, readers, images: torch.Tensor) -> list[torch.Tensor]:
-    """Outputs of every reader's layer from one forward pass (hooks copy them, as CNNUnit's do)."""
-    store: dict[int, torch.Tensor] = {}
-    handles = [r.module.register_forward_hook(lambda _m, _i, out, k=k: store.__setitem__(k, out.clone()))
-               for k, r in enumerate(readers)]
-    try:
-        model(images.to(readers[0].device))
-    finally:
-        for h in handles:
-            h.remove()
-    missing = [readers[k].layer for k in range(len(readers)) if k not in store]
-    if missing:
-        raise RuntimeError(f"layers {missing} did not run in the model's forward pass")
-    return [store[k] for k in range(len(readers))]
-
-
 class OpponencySurvey(Estimator):
     """Classify every channel of some layers of a network, as in Harris et al. (2019).
 
     Each layer is read at one spatial position (default its centre, as
-    :class:`landscape.units.CNNUnit` does) with one forward pass per batch for all its
-    channels, and every channel goes through the same test as :class:`Opponency`.
+    :class:`landscape.units.CNNUnit` does); one forward pass per batch serves every layer and
+    channel and stops after the deepest layer (:func:`landscape.units.cnn.layer_outputs`, the
+    shared pass batched evolutions use), and every channel goes through the same test as
+    :class:`Opponency`.
 
     Parameters
     ----------
@@ -99,6 +85,7 @@ class OpponencySurvey(Estimator):
     def fit(self, model: torch.nn.Module) -> "OpponencySurvey":
         """Run the survey on a zoo classifier (or any module taking images in [0, 1]); returns self."""
         from landscape.units import CNNUnit
+        from landscape.units.cnn import layer_outputs
 
         size = self.size or getattr(model, "input_size", None)
         if not size:
@@ -114,7 +101,10 @@ class OpponencySurvey(Estimator):
             it = tqdm(it, desc="survey", unit="batch")
         per_layer: list[list[torch.Tensor]] = [[] for _ in readers]
         for i in it:
-            for k, out in enumerate(_all_layers(model, readers, images[i:i + self.batch_size])):
+            # one forward pass for every layer, stopped after the deepest (the read-out CNN units use)
+            batch = images[i:i + self.batch_size].to(readers[0].device)
+            outs = layer_outputs(model, [r.module for r in readers], batch)
+            for k, out in enumerate(outs):
                 per_layer[k].append(_read_position(out, self.position).double().cpu())
         n = images.shape[0] - 3
         self.model_name_ = getattr(model, "name", type(model).__name__)

@@ -33,6 +33,9 @@ from .tasks import Task
 
 SWEEP_FORMAT = "landscape-sweep/1"
 
+#: most evolution tasks one worker call advances together (``sweep(batch=...)``)
+BATCH_RUNS = 16
+
 
 class SweepError(RuntimeError):
     """Some tasks of a sweep failed; the others are on disk and a re-run resumes."""
@@ -147,7 +150,7 @@ def start_local_client(n_workers: int, dashboard_address: str | None = DASHBOARD
 
 def sweep(spec: Any, client: Any = None, *, out: str | os.PathLike | None = None, workers: int | None = None,
           serial: bool = False, progress: bool = True, dashboard_address: str | None = DASHBOARD_ADDRESS,
-          raise_on_failure: bool = True) -> SweepResult:
+          raise_on_failure: bool = True, batch: int = BATCH_RUNS) -> SweepResult:
     """Run every task of a sweep spec on Dask and write the result tables.
 
     Parameters
@@ -169,6 +172,12 @@ def sweep(spec: Any, client: Any = None, *, out: str | os.PathLike | None = None
         binds 127.0.0.1, ``"0.0.0.0:8787"`` every interface.
     raise_on_failure : bool
         Raise :class:`SweepError` after writing the tables if any task failed.
+    batch : int
+        Most evolution tasks of one generator, model and layer evolved together by one worker
+        call (:func:`landscape.sweep.worker.run_tasks`: one generator call and one network pass
+        per generation for all of them); 1 runs each task on its own. Groups are also cut so
+        that every worker gets work. Results do not depend on it (with one torch thread per
+        task, as sweeps run: see :func:`landscape.runs.evolve_many`).
 
     Returns
     -------
@@ -219,7 +228,8 @@ def sweep(spec: Any, client: Any = None, *, out: str | os.PathLike | None = None
                                registered_factory(opt["algorithm"]) if opt else None)
 
         map_keys = {m.key for m in maps}
-        evolve_todo = [payload(t) for t in todo if t.key not in map_keys]
+        n_workers = 1 if serial else workers or spec.workers or os.cpu_count() or 1
+        evolve_todo = batches([payload(t) for t in todo if t.key not in map_keys], batch, n_workers)
         map_todo = [payload(t) for t in todo if t.key in map_keys]
         failures: dict[str, str] = {}
         if todo:
@@ -230,8 +240,8 @@ def sweep(spec: Any, client: Any = None, *, out: str | os.PathLike | None = None
                 if serial:
                     _run_serial(evolve_todo, map_todo, rows_by_key, failures, bar)
                 else:
-                    _run_dask(client, evolve_todo, map_todo, rows_by_key, failures, bar, say,
-                              workers or spec.workers or os.cpu_count() or 1, dashboard_address)
+                    _run_dask(client, evolve_todo, map_todo, rows_by_key, failures, bar, say, n_workers,
+                              dashboard_address)
 
         rows = [rows_by_key[t.key] for t in tasks if t.key in rows_by_key]
         map_rows = [rows_by_key[t.key] for t in maps if t.key in rows_by_key]
@@ -267,6 +277,26 @@ def sweep(spec: Any, client: Any = None, *, out: str | os.PathLike | None = None
         return result
 
 
+def batches(payloads: list, batch: int, n_workers: int = 1) -> list[list]:
+    """Evolution payloads cut into worker calls: tasks of one generator, model and layer
+    (:func:`landscape.sweep.worker.group_key`), in plan order, at most ``batch`` per call and
+    no more than an even share of the group among ``n_workers`` workers."""
+    import math
+
+    from .worker import group_key
+
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch must be a positive integer, got {batch!r}")
+    groups: dict[tuple, list] = {}
+    for p in payloads:
+        groups.setdefault(group_key(p.config), []).append(p)
+    out = []
+    for members in groups.values():
+        size = max(1, min(batch, math.ceil(len(members) / max(1, n_workers))))
+        out += [members[i:i + size] for i in range(0, len(members), size)]
+    return out
+
+
 def _dashboard_line(client: Any) -> str:
     import importlib.util
 
@@ -275,15 +305,33 @@ def _dashboard_line(client: Any) -> str:
     return f"Dask dashboard: {client.dashboard_link}"
 
 
-def _run_serial(evolve: list, maps: list, rows_by_key: dict, failures: dict, bar: Any) -> None:
-    from .worker import run_map_task, run_task
+def _call_group(group: list) -> dict:
+    """:func:`landscape.sweep.worker.run_tasks` on a group, with errors as text (what travels back from a
+    worker); an error of the whole call is every task's."""
+    from .worker import run_tasks
 
-    for p in evolve:
-        try:
-            rows_by_key[p.key] = run_task(p)
-        except Exception as e:  # one failing task must not stop the others
-            failures[p.key] = f"{type(e).__name__}: {e}"
-        bar.update(1)
+    try:
+        res = run_tasks(group)
+    except Exception as e:  # one failing group must not stop the others
+        return {p.key: f"{type(e).__name__}: {e}" for p in group}
+    return {k: f"{type(v).__name__}: {v}" if isinstance(v, BaseException) else v for k, v in res.items()}
+
+
+def _collect(group: list, res: dict, rows_by_key: dict, failures: dict) -> None:
+    for p in group:
+        v = res.get(p.key, "the worker returned no result for it")
+        if isinstance(v, str):
+            failures[p.key] = v
+        else:
+            rows_by_key[p.key] = v
+
+
+def _run_serial(evolve: list, maps: list, rows_by_key: dict, failures: dict, bar: Any) -> None:
+    from .worker import run_map_task
+
+    for group in evolve:
+        _collect(group, _call_group(group), rows_by_key, failures)
+        bar.update(len(group))
     for p in maps:
         lost = [k for k in p.config["tasks"] if k not in rows_by_key]
         try:
@@ -295,11 +343,19 @@ def _run_serial(evolve: list, maps: list, rows_by_key: dict, failures: dict, bar
         bar.update(1)
 
 
+def _pick(results: dict, key: str) -> dict:
+    """One task's row out of its group's results (a map task's input); raises for a failed task."""
+    v = results[key]
+    if isinstance(v, str):
+        raise RuntimeError(f"evolution task {key} failed: {v}")
+    return v
+
+
 def _run_dask(client: Any, evolve: list, maps: list, rows_by_key: dict, failures: dict, bar: Any, say: Any,
               n_workers: int, dashboard_address: str | None) -> None:
     from distributed import Client, as_completed
 
-    from .worker import run_map_task, run_task
+    from .worker import run_map_task
 
     owned: list[Any] = []
     if client is None:
@@ -313,25 +369,32 @@ def _run_dask(client: Any, evolve: list, maps: list, rows_by_key: dict, failures
     try:
         say(_dashboard_line(client))
         by_key = {}
-        for p in evolve:
-            fut = client.submit(run_task, p, key=f"landscape-sweep-{p.key}", pure=False)
-            futures[fut] = p.key
-            by_key[p.key] = fut
+        groups: dict[Any, list] = {}
+        for group in evolve:
+            fut = client.submit(_call_group, group, key="landscape-sweep-" + "-".join(p.key for p in group), pure=False)
+            futures[fut] = group[0].key
+            groups[fut] = group
+            for p in group:  # a map waits for its unit's group and takes its task's row out of it
+                by_key[p.key] = client.submit(_pick, fut, p.key, key=f"landscape-sweep-pick-{p.key}", pure=False)
         for p in maps:
             # Dask runs a map once its unit's evolutions are done and passes their rows in
             deps = [by_key.get(k, rows_by_key.get(k)) for k in p.config["tasks"]]
             futures[client.submit(run_map_task, p, deps, key=f"landscape-sweep-map-{p.key}", pure=False)] = p.key
         for fut in as_completed(list(futures)):
             key = futures[fut]
+            group = groups.get(fut)
             if fut.status == "finished":
-                rows_by_key[key] = fut.result()
-            elif fut.status == "cancelled":
-                failures[key] = "cancelled before it finished"
+                if group is None:
+                    rows_by_key[key] = fut.result()
+                else:
+                    _collect(group, fut.result(), rows_by_key, failures)
             else:
-                e = fut.exception()
-                failures[key] = f"{type(e).__name__}: {e}"
+                error = "cancelled before it finished" if fut.status == "cancelled" else \
+                    f"{type(fut.exception()).__name__}: {fut.exception()}"
+                for k in ([p.key for p in group] if group is not None else [key]):
+                    failures[k] = error
             fut.release()
-            bar.update(1)
+            bar.update(len(group) if group is not None else 1)
     except BaseException:
         for fut in futures:
             fut.cancel()

@@ -176,12 +176,22 @@ def committed_generations(run_dir: Path) -> int:
 @contextlib.contextmanager
 def _task_context(payload: TaskPayload) -> Iterator[None]:
     """Torch threads as the payload says, and the task's lock, for the duration."""
+    with _tasks_context([payload]):
+        yield
+
+
+@contextlib.contextmanager
+def _tasks_context(payloads: list[TaskPayload]) -> Iterator[None]:
+    """Torch threads as the payloads say, and every task's lock (taken in key order, so two workers
+    holding overlapping groups cannot wait on each other), for the duration."""
     import torch
 
     threads_before = torch.get_num_threads()
-    torch.set_num_threads(payload.torch_threads)
+    torch.set_num_threads(payloads[0].torch_threads)
     try:
-        with task_lock(Path(payload.out) / "runs" / f"{payload.key}.lock"):
+        with contextlib.ExitStack() as locks:
+            for p in sorted(payloads, key=lambda p: p.key):
+                locks.enter_context(task_lock(Path(p.out) / "runs" / f"{p.key}.lock"))
             yield
     finally:
         torch.set_num_threads(threads_before)
@@ -195,57 +205,126 @@ def _finish(payload: TaskPayload, row: dict, t0: float) -> dict:
     return row
 
 
+def group_key(config: dict) -> tuple:
+    """Evolution tasks with equal keys can run together in one worker call (:func:`run_tasks`): the
+    same generator, model and layer, so one generator call and one network pass serve them all."""
+    return (config["generator"], config["model"], config["layer"])
+
+
 def run_task(payload: TaskPayload) -> dict:
     """Run (or finish, or just read back) one evolution task and return its table row.
 
     The row's columns are those of :data:`landscape.sweep.table.COLUMNS` except
-    ``normalised_score``, which needs every task of the unit.
+    ``normalised_score``, which needs every task of the unit. The one-task case of :func:`run_tasks`.
+    """
+    result = run_tasks([payload])[payload.key]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def run_tasks(payloads: list[TaskPayload]) -> dict[str, dict | Exception]:
+    """Run (or finish, or read back) evolution tasks of one :func:`group_key` together.
+
+    Their evolutions advance together (:func:`landscape.pipeline.evolve_resumable_many`: one
+    generator call and one network pass per generation for all of them), each in its own run
+    folder ``runs/<key>``, resumed exactly, with its own lock and ``results/<key>.json``. A task
+    whose run fails does not stop the others.
+
+    Returns
+    -------
+    dict key -> the task's table row (as :func:`run_task` returns it), or the exception that ended
+    it. ``task_time_s`` and ``cpu_time_s`` of the tasks evolved together are the group's times
+    divided among them.
     """
     t0, cpu0 = time.perf_counter(), time.process_time()
-    cfg = payload.config
-    done = read_result(payload.out, payload.key, cfg)
-    if done is not None:
-        return done
-    from ..pipeline import evolve_resumable
-    from ..references import input_size, relative_activation_summary
+    if len({group_key(p.config) for p in payloads}) > 1:
+        raise ValueError(f"run_tasks takes tasks of one generator, model and layer; got "
+                         f"{sorted({group_key(p.config) for p in payloads})}")
+    results: dict[str, dict | Exception] = {}
+    todo = _unfinished(payloads, results)
+    if not todo:
+        return results
+    from ..pipeline import ResumableRun, evolve_resumable_many
     from ..units.spec import build_unit
     from .optimizers import make_optimizer
+
+    with _tasks_context(todo):
+        todo = _unfinished(todo, results)  # some may have finished elsewhere while we waited for the locks
+        if not todo:
+            return results
+        device = resolve_device(todo[0].device)
+        cfg0 = todo[0].config
+        generator = cached_zoo(cfg0["generator"], device)
+        model = cached_zoo(cfg0["model"], device)
+        units, runs, resumed = [], [], []
+        for p in todo:
+            cfg, opt = p.config, p.config["optimizer"]
+            unit = build_unit(cfg["model"], cfg["layer"], cfg["channel"], cfg["position"], cfg["noise"], cfg["seed"],
+                              device, model=model, generator=generator)
+            run_dir = Path(p.out) / "runs" / p.key
+            resumed.append(committed_generations(run_dir) if (run_dir / "meta.json").is_file() else 0)
+            units.append(unit)
+            runs.append(ResumableRun(unit, lambda p=p, cfg=cfg, opt=opt: make_optimizer(
+                opt["algorithm"], generator.dim, seed=cfg["seed"], device=device, settings=opt["settings"],
+                factory=p.factory), cfg["budget"], run_dir, seed=cfg["seed"], init=cfg["init"]))
+        evolved = evolve_resumable_many(generator, runs)
+        share_t, share_cpu = (time.perf_counter() - t0) / len(todo), (time.process_time() - cpu0) / len(todo)
+        for p, unit, run, resumed_from in zip(todo, units, evolved, resumed):
+            if isinstance(run, BaseException):
+                results[p.key] = run
+                continue
+            t1, cpu1 = time.perf_counter(), time.process_time()
+            try:
+                row = _row(p, unit, run, resumed_from)
+                row["_cpu0"] = cpu1 - share_cpu
+                results[p.key] = _finish(p, row, t1 - share_t)
+            except Exception as e:
+                results[p.key] = e
+    return results
+
+
+def _unfinished(payloads: list[TaskPayload], results: dict) -> list[TaskPayload]:
+    """The payloads without a stored row; the others' rows (or the error reading them: that task's
+    alone) go into ``results``."""
+    todo = []
+    for p in payloads:
+        try:
+            done = read_result(p.out, p.key, p.config)
+        except Exception as e:
+            results[p.key] = e
+            continue
+        if done is None:
+            todo.append(p)
+        else:
+            results[p.key] = done
+    return todo
+
+
+def _row(payload: TaskPayload, unit: Any, run: Any, resumed_from: int) -> dict:
+    """The table row of an evolved task (relative activation against its reference set)."""
+    from ..references import input_size, relative_activation_summary
     from .tasks import unit_id
 
-    with _task_context(payload):
-        done = read_result(payload.out, payload.key, cfg)  # finished elsewhere while we waited
-        if done is not None:
-            return done
-        device = resolve_device(payload.device)
-        generator = cached_zoo(cfg["generator"], device)
-        model = cached_zoo(cfg["model"], device)
-        unit = build_unit(cfg["model"], cfg["layer"], cfg["channel"], cfg["position"], cfg["noise"], cfg["seed"],
-                          device, model=model, generator=generator)
-        opt = cfg["optimizer"]
-        run_dir = Path(payload.out) / "runs" / payload.key
-        resumed_from = committed_generations(run_dir) if (run_dir / "meta.json").is_file() else 0
-        run = evolve_resumable(generator, unit, lambda: make_optimizer(
-            opt["algorithm"], generator.dim, seed=cfg["seed"], device=device, settings=opt["settings"],
-            factory=payload.factory), cfg["budget"], run_dir, seed=cfg["seed"], init=cfg["init"])
-        refs = cached_references(cfg["references"], input_size(unit))
-        m = relative_activation_summary(run, unit, refs)
-        row = {
-            "key": payload.key, "generator": cfg["generator"], "model": cfg["model"], "layer": cfg["layer"],
-            "channel": int(cfg["channel"]), "position": cfg["position"], "unit": unit_id(cfg),
-            "noise": cfg["noise"], "optimizer": opt["label"], "algorithm": opt["algorithm"],
-            "settings": json.dumps(opt["settings"], sort_keys=True), "seed": int(cfg["seed"]),
-            "budget": int(cfg["budget"]), "evaluations": int(sum(len(s) for s in run.gen_scores)),
-            "generations": int(run.n_generations), "best_score": float(run.all_scores.max()),
-            "best_clean_ever": float(m["best_clean_ever"]), "best_reference_score": float(m["best_reference_score"]),
-            "best_reference_image": m["best_reference_image"], "reference_set": refs.name,
-            "n_reference_images": refs.n, "relative_activation": float(m["relative_activation"]),
-            "optimized_response": float(m["optimized_image"]["response"]),
-            "optimized_response_kind": m["optimized_image"]["response_kind"],
-            "best_clean_ever_over_reference": float(m["best_clean_ever_over_reference"]),
-            "run_dir": f"runs/{payload.key}", "status": str(run.meta.get("status")),
-            "wall_time_s": float(run.wall_time.sum()), "resumed_from_generation": int(resumed_from), "_cpu0": cpu0,
-        }
-        return _finish(payload, row, t0)
+    cfg, opt = payload.config, payload.config["optimizer"]
+    refs = cached_references(cfg["references"], input_size(unit))
+    m = relative_activation_summary(run, unit, refs)
+    return {
+        "key": payload.key, "generator": cfg["generator"], "model": cfg["model"], "layer": cfg["layer"],
+        "channel": int(cfg["channel"]), "position": cfg["position"], "unit": unit_id(cfg),
+        "noise": cfg["noise"], "optimizer": opt["label"], "algorithm": opt["algorithm"],
+        "settings": json.dumps(opt["settings"], sort_keys=True), "seed": int(cfg["seed"]),
+        "budget": int(cfg["budget"]), "evaluations": int(sum(len(s) for s in run.gen_scores)),
+        "generations": int(run.n_generations), "best_score": float(run.all_scores.max()),
+        "best_clean_ever": float(m["best_clean_ever"]), "best_reference_score": float(m["best_reference_score"]),
+        "best_reference_image": m["best_reference_image"], "reference_set": refs.name,
+        "n_reference_images": refs.n, "relative_activation": float(m["relative_activation"]),
+        "optimized_response": float(m["optimized_image"]["response"]),
+        "optimized_response_kind": m["optimized_image"]["response_kind"],
+        "best_clean_ever_over_reference": float(m["best_clean_ever_over_reference"]),
+        "run_dir": f"runs/{payload.key}", "status": str(run.meta.get("status")),
+        "wall_time_s": float(run.wall_time.sum()), "resumed_from_generation": int(resumed_from),
+    }
 
 
 def best_row(rows: list[dict]) -> dict:

@@ -27,6 +27,53 @@ def layers(model: nn.Module) -> list[str]:
     return [name for name, _ in _net(model).named_modules() if name]
 
 
+def layer_outputs(model: nn.Module, modules: Sequence[nn.Module], images: torch.Tensor) -> list[torch.Tensor]:
+    """The outputs of several layers of ``model`` from one forward pass, stopped after the deepest.
+
+    Every CNN read-out goes through here: :meth:`CNNUnit.activations` (one layer), the batched
+    measurement of many units of one network (:func:`landscape.units.measure.measure_images_many`)
+    and :class:`landscape.characterise.OpponencySurvey` (every channel of several layers).
+
+    Parameters
+    ----------
+    model : nn.Module
+        Called on ``images``; moves them to its own device.
+    modules : sequence of nn.Module
+        Sub-modules of ``model`` whose outputs are wanted (repeats allowed).
+    images : (B, 3, H, W) tensor
+
+    Returns
+    -------
+    outputs : list of (B, C, ...) tensors, one per entry of ``modules``
+        Each module's output at its first call, copied (an in-place operation later in the
+        network cannot change it) with its autograd graph; the pass stops as soon as every
+        module has run, so layers after the deepest are never computed.
+    """
+    distinct = list(dict.fromkeys(modules))
+    store: dict[nn.Module, torch.Tensor] = {}
+
+    def hook(module, _inp, out):
+        if module not in store:
+            store[module] = out.clone()
+            if len(store) == len(distinct):
+                raise _Stop
+
+    handles = [m.register_forward_hook(hook) for m in distinct]
+    try:
+        model(images)
+    except _Stop:
+        pass
+    finally:
+        for h in handles:
+            h.remove()
+    missing = [m for m in distinct if m not in store]
+    if missing:
+        names = {m: n for n, m in _net(model).named_modules()}
+        raise RuntimeError(f"layers {[names.get(m, type(m).__name__) for m in missing]} did not run in the "
+                           f"forward pass of {getattr(model, 'name', type(model).__name__)!r}")
+    return [store[m] for m in modules]
+
+
 def _resolve_model(model: Any) -> nn.Module:
     if isinstance(model, str):
         from .. import zoo
@@ -116,24 +163,10 @@ class CNNUnit(Unit):
 
     def activations(self, images: torch.Tensor) -> torch.Tensor:
         """The whole layer's output for one batch, (B, C, ...), differentiable."""
-        store: list[torch.Tensor] = []
+        return layer_outputs(self.model, [self.module], images.to(self.device))[0]
 
-        def hook(_m, _inp, out):
-            store.append(out.clone())
-            raise _Stop
-
-        handle = self.module.register_forward_hook(hook)
-        try:
-            self.model(images.to(self.device))
-        except _Stop:
-            pass
-        finally:
-            handle.remove()
-        if not store:
-            raise RuntimeError(f"layer {self.layer!r} did not run in the forward pass of {self.model_name!r}")
-        return store[0]
-
-    def _read(self, act: torch.Tensor) -> torch.Tensor:
+    def read(self, act: torch.Tensor) -> torch.Tensor:
+        """This unit's channel (at its position) from its layer's output ``act`` (B, C, ...) -> (B,)."""
         a = act[:, self.channel]
         if a.ndim == 1:
             return a
@@ -146,7 +179,7 @@ class CNNUnit(Unit):
 
     def clean(self, images: torch.Tensor) -> torch.Tensor:
         check_images(images)
-        outs = [self._read(self.activations(images[i:i + self.batch_size]))
+        outs = [self.read(self.activations(images[i:i + self.batch_size]))
                 for i in range(0, images.shape[0], self.batch_size)]
         return torch.cat(outs).to(images.device)
 

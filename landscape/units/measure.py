@@ -2,7 +2,9 @@
 
 Every caller that shows images to a unit — the evolution loop, tuning maps, the parametric
 stimuli of ``landscape.characterise`` — goes through :func:`measure_images` (or
-:func:`measure_codes`, which renders codes first).
+:func:`measure_codes`, which renders codes first); the run loop measures all its runs' units at
+once through :func:`measure_images_many` (one forward pass per network layer, the same rules for
+noise, one repetition).
 
 Rules
 -----
@@ -24,7 +26,7 @@ Rules
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -215,3 +217,132 @@ def measure_codes(generator: Any, unit: Callable[[torch.Tensor], Any], codes: An
     noisy = parts[0].noisy
     return Measurement(trials=np.concatenate([p.trials for p in parts], axis=1),
                        clean=np.concatenate([p.clean for p in parts]) if noisy else None, noisy=noisy)
+
+
+# --------------------------------------------------------------------------------------
+# many units at once: the batched evolution's measurement
+# --------------------------------------------------------------------------------------
+#: the fewest rows a forward pass of :func:`forward_in_chunks` gets: shorter chunks are padded up to it.
+#: On CPU, oneDNN/MKL pick other kernels for very small batches (a Linear layer's rows differ from
+#: the same rows in a batch of 16+ for batches of 1-8; a ResNet-20 convolution's for a batch of 1),
+#: so a sample's output depends on how many others share its pass; from 16 rows on it did not in
+#: any batch size tried (benchmarks/README.md, "Batched evolution"), which is what lets a batched
+#: run equal the same run alone bit for bit.
+MIN_PASS_ROWS = 16
+
+
+def forward_in_chunks(fn: Callable[[torch.Tensor], Any], x: torch.Tensor, chunk: int,
+                      min_rows: int = MIN_PASS_ROWS) -> Any:
+    """``fn`` over ``x`` in chunks of ``chunk`` rows, a chunk shorter than ``min_rows`` padded
+    (its last row repeated) and the padding's outputs dropped.
+
+    Parameters
+    ----------
+    fn : callable (B, ...) tensor -> (B, ...) tensor, or a list of them
+    x : (N, ...) tensor
+    chunk : int
+        Rows per call (the memory limit).
+
+    Returns
+    -------
+    (N, ...) tensor, or a list of them when ``fn`` returns a list
+    """
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1, got {chunk}")
+    parts = []
+    for start in range(0, x.shape[0], chunk):
+        part = x[start:start + chunk]
+        n = part.shape[0]
+        if n < min_rows:
+            part = torch.cat([part, part[-1:].expand(min_rows - n, *part.shape[1:])])
+        out = fn(part)
+        parts.append([o[:n] for o in out] if isinstance(out, (list, tuple)) else out[:n])
+    if isinstance(parts[0], list):
+        return [torch.cat(p) for p in zip(*parts)]
+    return torch.cat(parts)
+
+
+def shared_readout(unit: Any) -> tuple[Any, Any] | None:
+    """``(cnn_unit, noise)`` when ``unit`` can share a forward pass with others, else None.
+
+    A :class:`~landscape.units.CNNUnit` shares (``noise`` None), and so does one inside a
+    noise wrapper that draws around a clean response (``observe``; ``noise`` is the wrapper).
+    """
+    from .cnn import CNNUnit
+    from .noise import _NoisyUnit
+
+    if type(unit) is CNNUnit:
+        return unit, None
+    # only a wrapper whose clean response is its inner unit's: a subclass that changes clean()
+    # must be asked itself
+    if isinstance(unit, _NoisyUnit) and type(unit).clean is _NoisyUnit.clean and type(unit.unit) is CNNUnit:
+        return unit.unit, unit
+    return None
+
+
+def pass_key(unit: Any) -> tuple | None:
+    """Units with equal keys are measured by one forward pass in :func:`measure_images_many`:
+    the same network object, layer and device. None: measured alone."""
+    r = shared_readout(unit)
+    if r is None:
+        return None
+    cnn = r[0]
+    return (id(cnn.model), cnn.layer, str(cnn.device))
+
+
+@torch.no_grad()
+def measure_images_many(units: Sequence[Any], images: Sequence[torch.Tensor]) -> list[Measurement]:
+    """One observation of each unit on its own images, as :func:`measure_images` with ``reps=1``,
+    with one forward pass for all units that read the same layer of the same network.
+
+    Units with one :func:`pass_key` (CNN units of one network object, layer and device, bare or
+    in a noise wrapper) have their images concatenated and sent through the network once, in
+    chunks of the smallest ``batch_size`` among them (:func:`forward_in_chunks`, stopped after
+    the layer); each unit reads its channel and position from its own rows, then a noisy one
+    draws its noise from its own generator, in the order of ``units``, exactly as it would
+    alone. Any other unit is measured by :func:`measure_images`. The clean responses of a CNN
+    unit equal those of the same unit measured alone here bit for bit on CPU (see
+    :data:`MIN_PASS_ROWS`).
+
+    Only layers with equal keys share: images differ from run to run, so one pass for units of
+    two layers would send the shallower layer's images through the deeper layers for nothing.
+
+    Parameters
+    ----------
+    units : sequence of units
+    images : sequence of (N_i, 3, H, W) tensors in [0, 1], one per unit
+
+    Returns
+    -------
+    list of Measurement, one per unit (``trials`` of shape (1, N_i))
+    """
+    from .cnn import layer_outputs
+
+    if len(units) != len(images):
+        raise ValueError(f"{len(units)} units but {len(images)} image batches; give one batch per unit")
+    groups: dict[tuple, list[int]] = {}
+    out: list[Measurement | None] = [None] * len(units)
+    for i, u in enumerate(units):
+        key = pass_key(u)
+        if key is None:
+            out[i] = measure_images(u, images[i], reps=1)
+        else:
+            groups.setdefault(key, []).append(i)
+    for members in groups.values():
+        cnns = [shared_readout(units[i])[0] for i in members]
+        model, module = cnns[0].model, cnns[0].module
+        batch = torch.cat([images[i].to(cnns[0].device) for i in members])
+        acts = forward_in_chunks(lambda x: layer_outputs(model, [module], x)[0], batch,
+                                 min(c.batch_size for c in cnns))
+        start = 0
+        for i, cnn in zip(members, cnns):
+            n = images[i].shape[0]
+            clean = cnn.read(acts[start:start + n]).to(images[i].device)
+            start += n
+            noise = shared_readout(units[i])[1]
+            if noise is None:
+                out[i] = Measurement(trials=_scores(clean, n)[None], clean=None, noisy=False)
+            else:
+                out[i] = Measurement(trials=_scores(noise.observe(clean), n)[None], clean=_scores(clean, n),
+                                     noisy=True)
+    return out
