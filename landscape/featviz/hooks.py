@@ -15,9 +15,7 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
-
-class _Stop(Exception):
-    """Raised by a hook once every requested layer ran: later layers are never computed."""
+from ..units.cnn import layer_outputs  # the one truncated forward pass of CNN read-outs
 
 
 def hook_root(model: nn.Module) -> nn.Module:
@@ -62,31 +60,4 @@ def record_activations(model: nn.Module, images: torch.Tensor, layers: Iterable[
     dict mapping each layer name to its output tensor, (B, C, ...) .
     """
     modules = resolve_layers(model, sorted(set(layers)))
-    store: dict[str, torch.Tensor] = {}
-    handles = []
-
-    def make_hook(name: str):
-        def hook(_module, _inputs, output):
-            if name not in store:
-                if not torch.is_tensor(output):
-                    raise TypeError(f"layer {name!r} returns {type(output).__name__}, not a tensor; "
-                                    "pick a layer whose output is one tensor")
-                store[name] = output.clone()
-            if len(store) == len(modules):
-                raise _Stop
-        return hook
-
-    for name, module in modules.items():
-        handles.append(module.register_forward_hook(make_hook(name)))
-    try:
-        model(images)
-    except _Stop:
-        pass
-    finally:
-        for h in handles:
-            h.remove()
-    missing = [n for n in modules if n not in store]
-    if missing:
-        raise RuntimeError(f"layers {missing} did not run in the forward pass of "
-                           f"{getattr(model, 'name', type(model).__name__)!r}")
-    return store
+    return dict(zip(modules, layer_outputs(model, list(modules.values()), images)))

@@ -54,6 +54,9 @@ def layer_outputs(model: nn.Module, modules: Sequence[nn.Module], images: torch.
 
     def hook(module, _inp, out):
         if module not in store:
+            if not torch.is_tensor(out):
+                raise TypeError(f"layer {type(module).__name__} returns {type(out).__name__}, not a tensor; "
+                                "pick a layer whose output is one tensor")
             store[module] = out.clone()
             if len(store) == len(distinct):
                 raise _Stop
