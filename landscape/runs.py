@@ -326,6 +326,19 @@ def _render(generator: Generator, codes: torch.Tensor, batch_size: int | None) -
         return forward_in_chunks(generator, generator.check_codes(codes), int(batch_size or generator.max_batch))
 
 
+def _shares_passes(scorer: Scorer) -> bool:
+    """Whether the scorer is a unit that can be scored in a pass shared with other units."""
+    return isinstance(scorer, UnitScorer) and bool(pass_key(scorer.unit))
+
+
+def _score_alone(scorer: Scorer, codes: torch.Tensor, images: torch.Tensor, g: int) -> Scored:
+    """One run's scores of its own images, computed as a shared pass computes them (padded alike), so
+    a run alone, a run beside others and a replayed run measure the same way."""
+    if _shares_passes(scorer):
+        return UnitScorer.score_many([scorer], [images])[0]
+    return scorer.score(codes, images, g)
+
+
 def _shared_step(lanes: list[_Lane], codes: list[torch.Tensor], batch_size: int | None, generator: Generator
                  ) -> list[tuple[torch.Tensor, Scored] | Exception]:
     """Render and score every lane's codes, sharing passes; a lane whose step failed gets its exception.
@@ -335,7 +348,7 @@ def _shared_step(lanes: list[_Lane], codes: list[torch.Tensor], batch_size: int 
     """
     # units that share a forward pass are scored together; every other scorer on its own (once: a
     # unit that fails is not asked again)
-    units = [k for k, lane in enumerate(lanes) if isinstance(lane.scorer, UnitScorer) and pass_key(lane.scorer.unit)]
+    units = [k for k, lane in enumerate(lanes) if _shares_passes(lane.scorer)]
     if len(lanes) > 1:
         saved = {k: lanes[k].scorer.state_dict() for k in units}
         try:
@@ -359,9 +372,7 @@ def _shared_step(lanes: list[_Lane], codes: list[torch.Tensor], batch_size: int 
     for k, lane in enumerate(lanes):
         try:
             images = _render(generator, codes[k].detach(), batch_size)
-            s = UnitScorer.score_many([lane.scorer], [images])[0] if k in units else \
-                lane.scorer.score(codes[k], images, lane.g)
-            out.append((images, s))
+            out.append((images, _score_alone(lane.scorer, codes[k], images, lane.g)))
         except Exception as e:
             out.append(e)
     return out
@@ -412,7 +423,7 @@ def _replay(record: RunRecord, generator: Generator, scorer: Scorer, optimizer: 
                                "run was not made by this optimizer, seed and initial codes, so its state cannot be "
                                "rebuilt. Nothing was changed; start a new run with init=<this run folder>")
             images = _render(generator, codes.detach(), batch_size)
-            scored = scorer.score(codes, images, g)
+            scored = _score_alone(scorer, codes, images, g)
             if not np.allclose(scored.scores.numpy(), rec["scores"], rtol=1e-4, atol=1e-6, equal_nan=True):
                 raise RunError(f"cannot resume {record.out}: {record.replay_reason}, and replaying generation {g} the "
                                "unit gives other scores than the recorded ones (a different unit, noise seed or "
