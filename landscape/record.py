@@ -92,7 +92,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
-import hashlib
 import io
 import json
 import math
@@ -109,7 +108,7 @@ import numpy as np
 import torch
 
 from .io import (LOCK_NAME, FolderBusy, append_line, atomic_save_npz, atomic_write_bytes, atomic_write_json,
-                 folder_lock, json_roundtrip, read_json, save_png, sha256_file)
+                 folder_lock, json_roundtrip, read_json, save_png, sha256_bytes, sha256_file)
 
 FORMAT = "landscape-run/1"
 
@@ -149,7 +148,7 @@ class UnmanifestedRunWarning(UserWarning):
 # --------------------------------------------------------------------------------------
 def _entry_digest(entry: dict) -> str:
     body = {k: v for k, v in entry.items() if k != "sha256"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return sha256_bytes(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
 
 
 @dataclass
@@ -219,7 +218,7 @@ META_FIXED = ("format", "generator", "unit", "optimizer", "seed", "init", "creat
 
 def _meta_digest(meta: dict) -> str:
     fixed = {k: meta.get(k) for k in META_FIXED}
-    return hashlib.sha256(json.dumps(json_roundtrip(fixed), sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return sha256_bytes(json.dumps(json_roundtrip(fixed), sort_keys=True, separators=(",", ":")).encode())
 
 
 def _meta_problem(meta: dict, m: Manifest | None) -> str | None:
@@ -260,10 +259,10 @@ def _scores_csv_problem(run_dir: Path, m: Manifest) -> str | None:
     except FileNotFoundError:
         return "missing"
     digest, size = rec
-    if len(data) == size and hashlib.sha256(data).hexdigest() == digest:
+    if len(data) == size and sha256_bytes(data) == digest:
         return None
     extra = data[size:]
-    if (len(data) > size and hashlib.sha256(data[:size]).hexdigest() == digest and extra.count(b"\n") == 1
+    if (len(data) > size and sha256_bytes(data[:size]) == digest and extra.count(b"\n") == 1
             and extra.endswith(b"\n") and extra.startswith(f"{len(m.entries)},".encode())):
         return None  # the row of a generation written but not committed (a kill before its manifest line)
     return _file_problem(run_dir, "scores.csv", rec)
@@ -420,7 +419,7 @@ def _read_npz(path: Path, run_dir: Path, record: list | None = None) -> dict[str
         what = (f"truncated ({len(data)} of {size} bytes)" if len(data) < size else
                 f"wrong size ({len(data)} bytes, committed with {size})" if len(data) > size else
                 "digest mismatch (its bytes changed after it was committed)"
-                if hashlib.sha256(data).hexdigest() != digest else None)
+                if sha256_bytes(data) != digest else None)
         if what:
             raise DamagedRun(_damage_message(run_dir, [(rel, what)], "cannot read"), [(rel, what)])
     try:
@@ -875,7 +874,7 @@ class RunRecord:
             # then it replaces the old one: a kill at any point leaves a state restore() can tell apart
             data = buf.getvalue()
             self._write(atomic_write_bytes, self.pending_path, data)
-            self._digests[self.pending_path] = (hashlib.sha256(data).hexdigest(), len(data))
+            self._digests[self.pending_path] = (sha256_bytes(data), len(data))
             self.evaluations = evaluations
             self.seal(g, written + [self.out / "scores.csv", self.pending_path])
         except BaseException:

@@ -24,7 +24,6 @@ match the architecture exactly.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import urllib.error
@@ -37,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .io import read_json
+from .io import read_json, sha256_file
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -83,11 +82,8 @@ def cache_dir() -> Path:
 
 
 def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """Hex sha256 of a weight file (:func:`landscape.io.sha256_file`, the project's one file digest)."""
+    return sha256_file(path)[0]
 
 
 def _check_digest(entry: ZooEntry, f: ZooFile, path: Path) -> None:
