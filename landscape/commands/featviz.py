@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..io import write_json
 from .checks import int_at_least, nonneg_float, nonneg_int, positive_float, positive_int
 
 
@@ -107,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         meta["best_reference"] = {"image": names[i], "value": float(ref_values[i]),
                                   "ratio": float(final.max()) / float(ref_values[i])
                                   if float(ref_values[i]) > 0 else None}
-        (Path(args.out) / "meta.json").write_text(__import__("json").dumps(meta, indent=2))
+        write_json(Path(args.out) / "meta.json", meta)  # atomic, the project's one JSON rule
         print(f"best natural reference: {names[i]} at {float(ref_values[i]):.4g}")
     print(f"images: {', '.join(str(Path(args.out) / n) for n in meta['images'])}; "
           f"history: {Path(args.out) / 'history.csv'}; metadata: {Path(args.out) / 'meta.json'}")
