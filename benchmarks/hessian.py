@@ -253,6 +253,9 @@ def bench_pair(gname, dname, args, rows):
     row(f"anchor-lanczos k={k}", t, n, agree=agreement(aw, aV, aM if ref[2] is not None else None, *ref),
         ref="full" if ref[2] is not None else "lanczos")
 
+    if args.repeats > 1:
+        side_by_side(G, z, D, k, args, rows, gname, dname)
+
     if quick_big and args.skip_full:
         return
     cols = None if not quick_big else args.anchor_cols
@@ -265,6 +268,36 @@ def bench_pair(gname, dname, args, rows):
         H = (H + H.T) / 2
         w, V = np.linalg.eigh(H)
         row("anchor-full (column loop)", t, d, agree=agreement(w[::-1], V[:, ::-1], H, *ref))
+
+
+def side_by_side(G, z, D, k, args, rows, gname, dname):
+    """Block and anchor-Lanczos timed ``--repeats`` times, alternating, so that a busy shared
+    machine slows both alike; prints the medians and the median of the per-repeat ratios."""
+    times = {"block": [], "anchor": []}
+    for _ in range(args.repeats):
+        with Timer(args.device) as t:
+            hessian(G, z, D, "block", k=k, chunk_size=args.chunk, block_size=args.block)
+        times["block"].append((t.wall, t.cpu))
+        with Timer(args.device) as t:
+            anchor_lanczos(G, z, D, k)
+        times["anchor"].append((t.wall, t.cpu))
+    b, a = np.asarray(times["block"]), np.asarray(times["anchor"])
+    ratio_wall, ratio_cpu = a[:, 0] / b[:, 0], a[:, 1] / b[:, 1]
+    rec = dict(generator=gname, d=z.numel(), distance=dname, method=f"side by side x{args.repeats}", k=k,
+               block_wall_median=float(np.median(b[:, 0])), block_cpu_median=float(np.median(b[:, 1])),
+               anchor_wall_median=float(np.median(a[:, 0])), anchor_cpu_median=float(np.median(a[:, 1])),
+               ratio_wall_median=float(np.median(ratio_wall)), ratio_wall_range=[float(ratio_wall.min()),
+                                                                                  float(ratio_wall.max())],
+               ratio_cpu_median=float(np.median(ratio_cpu)), ratio_cpu_range=[float(ratio_cpu.min()),
+                                                                               float(ratio_cpu.max())],
+               threads=torch.get_num_threads(), load_average=os.getloadavg()[0])
+    rows.append(rec)
+    print(f"  side by side, {args.repeats} alternating repeats, {torch.get_num_threads()} thread(s): block k={k} "
+          f"median {rec['block_wall_median']:.3f} s wall / {rec['block_cpu_median']:.3f} CPU-s, anchor-lanczos "
+          f"{rec['anchor_wall_median']:.3f} / {rec['anchor_cpu_median']:.3f}; anchor/block "
+          f"{rec['ratio_wall_median']:.2f}x wall [{ratio_wall.min():.2f}, {ratio_wall.max():.2f}], "
+          f"{rec['ratio_cpu_median']:.2f}x CPU [{ratio_cpu.min():.2f}, {ratio_cpu.max():.2f}] "
+          f"(load {rec['load_average']:.1f})", flush=True)
 
 
 def fmt(v, spec):
@@ -336,6 +369,8 @@ def main(argv=None) -> int:
     p.add_argument("--anisotropy", type=int, default=0, help="also report digiface anisotropy at N codes")
     p.add_argument("--save-dir", type=Path, default=None, help="keep the anisotropy Hessian stacks (.npz) here")
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--repeats", type=int, default=1,
+                   help="also time block and anchor-lanczos this many times, alternating (median ratio)")
     p.add_argument("--json", type=Path, default=None, help="write the rows here")
     args = p.parse_args(argv)
     if args.threads:
@@ -350,7 +385,8 @@ def main(argv=None) -> int:
             bench_pair(g.strip(), dname.strip(), args, rows)
     print("\n" + HEADER)
     for r in rows:
-        print(fmt_row(r))
+        if "ratio_wall_median" not in r:  # the side-by-side records were printed as they came
+            print(fmt_row(r))
     extra = anisotropy_report(args.anisotropy, args.device, save_dir=args.save_dir) if args.anisotropy else None
     if args.json:
         args.json.write_text(json.dumps({"device": dev, "rows": rows, "anisotropy": extra}, indent=2))
