@@ -72,7 +72,7 @@ class PixelMSE(nn.Module):
         w : (M,) tensor
         """
         n = images_a[0].numel()
-        return (lambda images: images.flatten(1)), torch.full((n,), 1.0 / n, device=images_a.device)
+        return (lambda images: images.flatten(1)), torch.full((n,), 1.0 / n, device=images_a.device, dtype=images_a.dtype)
 
 
 def as_distance(distance: DistanceLike) -> DistanceFn:

@@ -78,7 +78,7 @@ from .distances import DistanceLike, as_distance, check_distance_output
 
 METHODS = ("full", "lanczos", "block", "fd")
 _OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
-BACKENDS = ("auto", "func", "backward", "loop")
+BACKENDS = ("auto", "jacobian", "func", "backward", "loop")
 
 GeneratorFn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -203,10 +203,16 @@ class MetricHVP:
     z : (d,) or (1, d) tensor
         Where the metric is taken.
     distance : "mse" or callable ``(images_a, images_b) -> (B,)``
-    backend : {"auto", "func", "backward", "loop"}
-        ``"func"``: ``vmap`` of ``jvp`` of ``grad``; ``"backward"``: chunked double backward with
-        ``is_grads_batched``; ``"loop"``: one retained-graph double-backward pass per vector.
-        ``"auto"`` tries them in that order on the first batch and warns on each fallback.
+    backend : {"auto", "jacobian", "func", "backward", "loop"}
+        ``"jacobian"``: ``2 Jᵀ diag(w) (J v)`` from a batched ``jvp`` and a batched ``vjp`` of the
+        distance's features, for a distance with a ``quadratic_form`` (pixel MSE, LPIPS): exact,
+        because the distance's gradient vanishes at the reference, and cheaper than
+        forward-over-reverse (66 against 78 ms per vector for the fc6-shaped generator, 6.4
+        against 8.0 for digiface, 32 at a time on one CPU thread); ``"func"``: ``vmap`` of
+        ``jvp`` of ``grad``; ``"backward"``: chunked double backward with ``is_grads_batched``;
+        ``"loop"``: one retained-graph double-backward pass per vector. ``"auto"`` tries them in
+        that order on the first batch (``"jacobian"`` only where the distance has a quadratic
+        form) and warns on each fallback.
     chunk_size : int, optional
         Vectors per batch (default 64 on CUDA, 32 on CPU).
     device : torch device, optional
@@ -234,9 +240,14 @@ class MetricHVP:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
         self.chunk_size = int(chunk_size)
         self.requested_backend = backend
-        self.backend = backend if backend != "auto" else "func"
+        has_form = callable(getattr(self.distance, "quadratic_form", None))
+        if backend == "jacobian" and not has_form:
+            raise ValueError(f"backend='jacobian' needs a distance with a quadratic_form (PixelMSE, LPIPS); "
+                             f"{type(self.distance).__name__} has none: use backend='func' or 'auto'")
+        self.backend = backend if backend != "auto" else "jacobian" if has_form else "func"
         self.n_hvp = 0
         self._graph: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._gauss_newton: tuple[Callable, Callable, torch.Tensor] | None = None
 
         with torch.no_grad():
             try:
@@ -301,7 +312,26 @@ class MetricHVP:
         z, g = self._grad_graph()
         return torch.stack([torch.autograd.grad(g, z, grad_outputs=v, retain_graph=True)[0] for v in V])
 
-    _ENGINES = {"func": "_apply_func", "backward": "_apply_backward", "loop": "_apply_loop"}
+    def _apply_jacobian(self, V: torch.Tensor) -> torch.Tensor:
+        """``2 Jᵀ diag(w) J V`` with J the Jacobian of the distance's features of ``G(z)``."""
+        from torch.func import jvp, vjp, vmap
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*", category=DeprecationWarning)
+            if self._gauss_newton is None:
+                phi, w = self.distance.quadratic_form(self.images0)
+
+                def features(z: torch.Tensor) -> torch.Tensor:
+                    return phi(self.G(z[None]))[0]
+
+                _, pull_back = vjp(features, self.z)  # the forward pass kept once for every chunk
+                self._gauss_newton = (features, pull_back, (2 * w).to(self.dtype))
+            features, pull_back, w2 = self._gauss_newton
+            U = vmap(lambda v: jvp(features, (self.z,), (v,))[1])(V)   # (m, M) = (J V)ᵀ
+            return vmap(pull_back)(U * w2)[0]
+
+    _ENGINES = {"jacobian": "_apply_jacobian", "func": "_apply_func", "backward": "_apply_backward",
+                "loop": "_apply_loop"}
 
     def _apply_chunk(self, V: torch.Tensor) -> torch.Tensor:
         if self.requested_backend != "auto":
@@ -408,7 +438,8 @@ JACOBIAN_BYTES = 1 << 30
 def _jacobian_form(op: MetricHVP) -> tuple[Callable, torch.Tensor] | None:
     """The distance's ``(phi, w)`` when the Jacobian route to the full matrix applies, else None."""
     form = getattr(op.distance, "quadratic_form", None)
-    if (op.requested_backend != "auto" or isinstance(op, FiniteDifferenceHVP) or not callable(form)):
+    if (op.requested_backend not in ("auto", "jacobian") or isinstance(op, FiniteDifferenceHVP)
+            or not callable(form)):
         return None
     phi, w = form(op.images0)
     itemsize = torch.finfo(op.dtype).bits // 8
@@ -452,8 +483,13 @@ def _full_matrix(op: MetricHVP, progress: bool) -> torch.Tensor:
             op.backend = "jacobian"
             return H
         except (RuntimeError, NotImplementedError, TypeError) as e:
+            if op.requested_backend == "jacobian":
+                raise RuntimeError(f"backend='jacobian' failed on this generator/distance ({type(e).__name__}: "
+                                   f"{str(e).splitlines()[0][:200]}); use backend='auto' to fall back to "
+                                   f"HVPs") from e
             warnings.warn(f"the Jacobian route to the full metric failed ({type(e).__name__}: "
                           f"{str(e).splitlines()[0][:200]}); using HVPs", RuntimeWarning, stacklevel=3)
+            op.backend = "func"  # the Jacobian products would fail the same way
     eye = torch.eye(op.dim, device=op.device, dtype=op.dtype)
     H = op.matmat(eye, progress=progress).to(torch.float64)
     return (H + H.T) / 2  # rows are H e_i; symmetrise away float32 noise

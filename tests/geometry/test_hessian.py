@@ -94,6 +94,42 @@ def test_full_by_jacobian_equals_full_by_hvps(distance):
     assert torch.allclose((w * (phi(x1) - phi(x0)) ** 2).sum(), D(x0, x1).sum(), rtol=1e-5)
 
 
+@pytest.mark.parametrize("distance", ["mse", "lpips-module"])
+def test_jacobian_products_equal_forward_over_reverse_hvps(distance):
+    """``2 Jᵀ diag(w) J v`` (the block method's engine for quadratic-form distances) is the Hessian
+    product: against vmapped forward-over-reverse on a smooth generator, and in float64."""
+    from geometry.distances import LPIPS
+
+    G = SmoothConvGenerator(dim=10, seed=4).double()
+    z = torch.randn(10, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    if distance == "mse":
+        D = PixelMSE()
+    else:
+        torch.manual_seed(0)
+        trunk = torch.nn.Sequential(torch.nn.Conv2d(3, 6, 3), torch.nn.Softplus(), torch.nn.Conv2d(6, 5, 3)).double()
+        D = LPIPS(trunk, layers=["1", "2"], lin_weights=None)
+    V = torch.randn(7, 10, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    gn = MetricHVP(G, z, D, chunk_size=3)
+    assert gn.backend == "jacobian"
+    ref = MetricHVP(G, z, D, backend="func").matmat(V)
+    out = gn.matmat(V)
+    assert gn.backend == "jacobian" and gn.n_hvp == 7
+    assert rel_err(out, ref) < 1e-10
+    # the block method uses it, and still finds the full matrix's top pairs
+    full = hessian(G, z, D, "full", return_matrix=True, backend="func")
+    r = hessian(G, z, D, "block", k=2, block_size=1)
+    assert r.backend == "jacobian"
+    assert np.max(np.abs(r.eigvals - full.eigvals[:2]) / full.eigvals[:2]) < 1e-8
+
+
+def test_jacobian_backend_needs_a_quadratic_form(linear_generator):
+    z = torch.randn(linear_generator.dim)
+    with pytest.raises(ValueError, match="quadratic_form"):
+        MetricHVP(linear_generator, z, lambda a, b: (a - b).abs().flatten(1).sum(1), backend="jacobian")
+    # a distance without one keeps forward-over-reverse under "auto"
+    assert MetricHVP(linear_generator, z, lambda a, b: (a - b).pow(2).flatten(1).sum(1)).backend == "func"
+
+
 def test_full_matches_autograd_on_smooth_generator(smooth_generator):
     z = torch.randn(6)
     x0 = smooth_generator(z[None]).detach()
