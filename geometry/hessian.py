@@ -234,6 +234,7 @@ class MetricHVP:
         self.device = self.z.device
         self.dtype = self.z.dtype
         _check_distance_device(self.distance, self.device)
+        self.chunk_given = chunk_size is not None
         if chunk_size is None:
             chunk_size = 64 if self.device.type == "cuda" else 32
         if int(chunk_size) < 1:
@@ -459,13 +460,18 @@ def _full_matrix_jacobian(op: MetricHVP, phi: Callable, w: torch.Tensor, progres
         return phi(op.G(z[None]))[0]
 
     eye = torch.eye(op.dim, device=op.device, dtype=op.dtype)
-    chunks = range(0, op.dim, op.chunk_size)
+    # Forward-mode tangents cost less memory than HVPs, so unless asked otherwise take up to 64 at a
+    # time, in equal chunks: d = 100 as 2 x 50 rather than 32+32+32+4 (0.35 against 0.46 s for
+    # digiface on one CPU thread; each chunk also recomputes the primal)
+    size = op.chunk_size if op.chunk_given else max(op.chunk_size, 64)
+    size = math.ceil(op.dim / math.ceil(op.dim / size))
+    chunks = range(0, op.dim, size)
     if progress:
         from tqdm.auto import tqdm
         chunks = tqdm(chunks, desc="Jacobian (jvp)", unit="chunk")
     with warnings.catch_warnings(), full_float32():
         warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*", category=DeprecationWarning)
-        J = torch.cat([vmap(lambda v: jvp(f, (op.z,), (v,))[1])(eye[i:i + op.chunk_size]).detach()
+        J = torch.cat([vmap(lambda v: jvp(f, (op.z,), (v,))[1])(eye[i:i + size]).detach()
                        for i in chunks])  # (d, M)
     op.n_hvp += op.dim
     Jw = J * w.to(J.dtype)
