@@ -19,7 +19,16 @@ Steps, each timed; a table is printed and everything goes to ``OUT/gpu_check.jso
    (100) by each method (``block``, ``lanczos``, ``fd``) beside the anchor's one-vector
    double-backward ARPACK (GAN-Geometry's approach), each with its agreement with the full one.
 4. ``map``: a 21 x 21 sphere map (``landscape.maps.sphere_map``) of the unit around a prior code.
-5. ``agreement``: the same computations on the CPU and on the device: Hessian-vector products of
+5. ``batched`` (issue #17, item 4): ``--batched-runs`` runs (16; small: 4) of that generator on units of
+   that layer (channels spread over it), optimizers alternating CMA-ES and the GA, ``--batched-budget``
+   images each (400; small: 60), made one after another by ``landscape.runs.evolve`` and then together by
+   ``evolve_many`` (one generator call and one truncated network pass per generation), after a warm-up
+   of both; images per second of each, the speed-up, and the largest difference between the two ways'
+   recorded scores (equal on a CPU with one thread; a GPU's summation order may differ).
+6. ``cma`` (issue #17, item 1): CMA-ES at d = 4096 with 40 codes per generation for ``--cma-generations``
+   (150, past the factor's folding phase; small: 20) generations beside pycma in the same process (pycma
+   on the host CPU, as it runs), ms per ask + tell.
+7. ``agreement``: the same computations on the CPU and on the device: Hessian-vector products of
    the fc6-shaped metric and the full Hessian of a small generator, a 9 x 9 sphere map, and 10
    generations of every optimizer (same seed; optimizers draw their random numbers on the CPU,
    so the paths agree up to float rounding). Relative differences are reported and checked
@@ -37,7 +46,10 @@ JSON schema (``gpu_check.json``): ``{"device", "device_name", "torch", "small", 
 "backend", "top"}, "full_other_route" (cuda): {"backend", "seconds", "eig_rel_err", "overlap_min",
 "overlap_mean"}, "top_k": [{"method", "seconds", "n_hvp", "eig_rel_err", "overlap_min",
 "overlap_mean"}]},
-"map": {"n", "seconds", "n_images", "max", "min"}, "agreement": {"other_device", "hvp_rel",
+"map": {"n", "seconds", "n_images", "max", "min"}, "batched": {"runs", "budget", "images",
+"sequential_seconds", "batched_seconds", "sequential_images_per_s", "batched_images_per_s", "speedup",
+"max_score_difference", "threads"}, "cma": [{"optimizer", "dim", "codes_per_gen", "generations", "mean_ms", "median_ms",
+"max_ms"}], "agreement": {"other_device", "hvp_rel",
 "small_hessian_rel", "map_rel", "optimizers": {name: rel}}}}``.
 """
 
@@ -259,6 +271,79 @@ def step_map(args, G, unit, z) -> dict:
             "min": float(v.min())}
 
 
+def step_batched(args, G, unit) -> dict:
+    """N runs one after another (``evolve``) and together (``evolve_many``): images per second."""
+    import shutil
+    import tempfile
+
+    from landscape.runs import RunSpec, evolve, evolve_many
+
+    channels = unit.n_channels
+
+    def specs(out: Path, budget: int) -> list:
+        return [RunSpec(CNNUnit(unit.model, unit.layer, (7 * k + 3) % channels),
+                        optim.make("cma" if k % 2 == 0 else "ga", G.dim, seed=k, device=args.device), budget,
+                        out / f"run{k:02d}", seed=k) for k in range(args.batched_runs)]
+
+    def one_by_one(out: Path, budget: int) -> None:
+        for r in specs(out, budget):
+            evolve(G, r.scorer, r.optimizer, r.budget, r.out, seed=r.seed, progress=False)
+
+    def together(out: Path, budget: int) -> None:
+        bad = [r for r in evolve_many(G, specs(out, budget), progress=False) if isinstance(r, BaseException)]
+        if bad:
+            raise bad[0]
+
+    def scores(out: Path) -> tuple[int, list[np.ndarray]]:
+        files = sorted(out.glob("run*/generations/gen_*.npz"))
+        got = []
+        for f in files:
+            with np.load(f) as z:
+                got.append(z["scores"])
+        return sum(len(x) for x in got), got
+
+    tmp = Path(tempfile.mkdtemp(prefix="gpu_check_batched_"))
+    try:
+        one_by_one(tmp / "warm_seq", 2 * 40)  # kernels, allocator, cuDNN choices
+        together(tmp / "warm_bat", 2 * 40)
+        _, t_seq = timed(args.device, lambda: one_by_one(tmp / "seq", args.batched_budget))
+        _, t_bat = timed(args.device, lambda: together(tmp / "bat", args.batched_budget))
+        n_seq, s_seq = scores(tmp / "seq")
+        n_bat, s_bat = scores(tmp / "bat")
+        if n_seq != n_bat or len(s_seq) != len(s_bat):
+            raise RuntimeError(f"batched runs recorded {n_bat} images, sequential {n_seq}")
+        diff = max(float(np.max(np.abs(a - b))) for a, b in zip(s_seq, s_bat))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    out = {"runs": args.batched_runs, "budget": args.batched_budget, "images": n_seq,
+           "sequential_seconds": t_seq, "batched_seconds": t_bat, "sequential_images_per_s": n_seq / t_seq,
+           "batched_images_per_s": n_bat / t_bat, "speedup": t_seq / t_bat, "max_score_difference": diff,
+           "threads": torch.get_num_threads()}
+    print(f"  batched: {out['runs']} runs x {out['budget']} images: sequential {out['sequential_images_per_s']:.0f} "
+          f"img/s, batched {out['batched_images_per_s']:.0f} img/s ({out['speedup']:.2f}x); largest score "
+          f"difference {diff:.2e}", file=sys.stderr, flush=True)
+    return out
+
+
+def step_cma(args) -> list[dict]:
+    """CMA-ES ask + tell at d = 4096, 40 codes per generation, beside pycma in the same process."""
+    dim = SMALL_DIM if args.small else 4096
+    target = torch.randn(dim, generator=torch.Generator().manual_seed(1)).to(args.device)
+    rows = []
+    for name in ("cma", "pycma"):
+        opt = optim.make(name, dim, seed=0, device=args.device, population=40)
+        ms = []
+        for _ in range(args.cma_generations):
+            codes, t_ask = timed(args.device, opt.ask)
+            scores = -((codes.float() - target) ** 2).sum(1)
+            _, t_tell = timed(args.device, lambda: opt.tell(codes, scores))
+            ms.append((t_ask + t_tell) * 1e3)
+        rows.append({"optimizer": name, "dim": dim, "codes_per_gen": 40, "generations": len(ms),
+                     "mean_ms": float(np.mean(ms)), "median_ms": float(np.median(ms)), "max_ms": float(np.max(ms))})
+        print(f"  cma step: {name:>6s} d={dim} mean {rows[-1]['mean_ms']:.2f} ms/gen", file=sys.stderr, flush=True)
+    return rows
+
+
 def _rel(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray) -> float:
     a = torch.as_tensor(np.asarray(a.detach().cpu() if torch.is_tensor(a) else a), dtype=torch.float64)
     b = torch.as_tensor(np.asarray(b.detach().cpu() if torch.is_tensor(b) else b), dtype=torch.float64)
@@ -317,7 +402,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--distance", default=None, choices=["lpips-alex", "mse"],
                     help="the metric's image distance (lpips-alex; small: mse)")
     ap.add_argument("--tol", type=float, default=1e-3, help="largest relative CPU/device difference accepted")
-    ap.add_argument("--skip", nargs="*", default=[], choices=["tests", "evolve", "hessian", "map", "agreement"])
+    ap.add_argument("--skip", nargs="*", default=[],
+                    choices=["tests", "evolve", "hessian", "map", "batched", "cma", "agreement"])
+    ap.add_argument("--batched-runs", type=int, default=None, help="runs in the batched step (16; small: 4)")
+    ap.add_argument("--batched-budget", type=int, default=None, help="images per batched-step run (400; small: 60)")
+    ap.add_argument("--cma-generations", type=int, default=None, help="generations in the cma step (150; small: 20)")
     ap.add_argument("--tests-timeout", type=int, default=300)
     ap.add_argument("--jacobian-gb", type=float, default=24.0,
                     help="cuda: memory allowed for the Jacobian route of the full Hessian when timing it")
@@ -326,6 +415,9 @@ def main(argv: list[str] | None = None) -> int:
     args.k = args.k or (8 if args.small else 100)
     args.map_n = args.map_n or (11 if args.small else 21)
     args.distance = args.distance or ("mse" if args.small else "lpips-alex")
+    args.batched_runs = args.batched_runs or (4 if args.small else 16)
+    args.batched_budget = args.batched_budget or (60 if args.small else 400)
+    args.cma_generations = args.cma_generations or (20 if args.small else 150)
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise SystemExit("--device cuda asked for, but torch sees no CUDA device (torch.cuda.is_available() is False)")
     if not args.device.startswith("cuda") and args.device != "cpu":
@@ -346,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     unit = build_unit(args.device)
     steps = [("tests", lambda: step_tests(args)), ("evolve", lambda: step_evolve(args, G, unit)),
              ("hessian", lambda: step_hessian(args, G, z)), ("map", lambda: step_map(args, G, unit, z)),
+             ("batched", lambda: step_batched(args, G, unit)), ("cma", lambda: step_cma(args)),
              ("agreement", lambda: step_agreement(args, G, unit, z))]
     for key, fn in steps:
         if key in args.skip:
@@ -372,6 +465,10 @@ def check(result: dict, tol: float) -> None:
     tests = s.get("tests", {})
     if tests.get("rc") not in (None, 0):
         fail.append(f"tests: pytest -m cuda exited {tests.get('rc')}: {tests.get('summary')}")
+    b = s.get("batched", {})
+    if result["device"] == "cpu" and b.get("threads") == 1 and b.get("max_score_difference", 0) != 0:
+        fail.append(f"batched: runs made together differ from runs made alone by {b['max_score_difference']:.2e} "
+                    "on a CPU with one thread (they must be equal)")
     ag = s.get("agreement", {})
     for key in ("hvp_rel", "small_hessian_rel", "map_rel"):
         if key in ag and not ag[key] <= tol:
@@ -410,6 +507,19 @@ def report(result: dict) -> str:
     m = s.get("map", {})
     if "seconds" in m:
         lines.append(f"\nsphere map {m['n']} x {m['n']}: {m['seconds']:.2f} s for {m['n_images']} images")
+    b = s.get("batched", {})
+    if "speedup" in b:
+        lines.append(f"\nbatched evolution, {b['runs']} runs x {b['budget']} images: one after another "
+                     f"{b['sequential_images_per_s']:.0f} img/s, together {b['batched_images_per_s']:.0f} img/s "
+                     f"({b['speedup']:.2f}x); largest score difference {b['max_score_difference']:.1e}")
+    if isinstance(s.get("cma"), list):
+        rows = {r["optimizer"]: r for r in s["cma"]}
+        lines.append("\n| CMA-ES, 40 codes/gen | d | gens | mean ms/gen | median | max |\n|---|---|---|---|---|---|")
+        for r in s["cma"]:
+            lines.append(f"| {r['optimizer']} | {r['dim']} | {r['generations']} | {r['mean_ms']:.2f} | "
+                         f"{r['median_ms']:.2f} | {r['max_ms']:.1f} |")
+        if "cma" in rows and "pycma" in rows:
+            lines.append(f"pycma / cma: {rows['pycma']['mean_ms'] / rows['cma']['mean_ms']:.1f}x")
     ag = s.get("agreement", {})
     if "hvp_rel" in ag:
         lines.append(f"\nagreement with {ag['other_device']} (max relative difference): HVPs {ag['hvp_rel']:.1e}, "

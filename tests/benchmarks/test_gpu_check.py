@@ -36,6 +36,9 @@ def test_small_cpu_run_measures_every_step(tmp_path, single_thread):
     exact = [r for r in steps["hessian"]["top_k"] if r["method"] != "fd"]
     assert all(r["eig_rel_err"] < 1e-4 and r["overlap_min"] > 0.999 for r in exact)
     assert steps["map"]["n"] == 11 and steps["map"]["n_images"] == 11 * 9 + 2  # one image per pole
+    batched = steps["batched"]
+    assert batched["runs"] == 4 and batched["images"] >= 4 * 60 and batched["max_score_difference"] == 0.0
+    assert [r["optimizer"] for r in steps["cma"]] == ["cma", "pycma"] and steps["cma"][0]["generations"] == 20
     assert steps["agreement"]["map_rel"] == 0.0 and set(steps["agreement"]["optimizers"]) == set(optim.names())
 
 
