@@ -20,6 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=positive_int, default=None,
                    help="worker processes of the local cluster (default: the spec's sweep.workers, else the cores)")
     p.add_argument("--serial", action="store_true", help="run the tasks one by one in this process, without Dask")
+    p.add_argument("--batch", type=positive_int, default=None, metavar="N",
+                   help="most evolutions of one generator, model and layer that one worker call advances together "
+                        "(one generator call and one network pass per generation for all of them; default 16; "
+                        "1 runs each on its own). Results do not depend on it")
     p.add_argument("--dashboard-address", default="127.0.0.1:8787",
                    help="where a local cluster serves the Dask dashboard (default: %(default)s, this machine only; "
                         "':0' any free port; 0.0.0.0:8787 to let other machines reach it)")
@@ -44,8 +48,9 @@ def run(args: argparse.Namespace) -> int:
     if args.scheduler is not None:
         checks.check_scheduler(args.scheduler)
     # a failed task raises SweepError after the tables are written: the CLI reports it in one line, exit 1
+    extra = {} if args.batch is None else {"batch": args.batch}
     sweep(spec, args.scheduler, out=folder, workers=args.workers, serial=args.serial,
-          dashboard_address=args.dashboard_address)
+          dashboard_address=args.dashboard_address, **extra)
     return 0
 
 

@@ -191,6 +191,8 @@ def sweep(spec: Any, client: Any = None, *, out: str | os.PathLike | None = None
 
     if serial and client is not None:
         raise ValueError("serial=True runs the tasks in this process without Dask; do not pass a client as well")
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch must be a positive integer, got {batch!r}")  # before the folder is touched
     spec = load_spec(spec)
     folder = out if out is not None else spec.out
     if folder is None:

@@ -298,6 +298,13 @@ def test_cli_serial_sweep(tmp_path, capsys):
     rows = read_table(tmp_path / "o" / "table.parquet")
     assert [r["channel"] for r in rows] == [1, 2] and all(r["normalised_score"] == 1.0 for r in rows)
     assert not any(math.isnan(r["relative_activation"]) for r in rows)
+    # --batch 1: each task on its own, the same table; a bad value is refused before anything is written
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "one"), "--serial", "--batch", "1"]) == 0
+    alone = read_table(tmp_path / "one" / "table.parquet")
+    assert [r["best_score"] for r in alone] == [r["best_score"] for r in rows]
+    capsys.readouterr()
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "bad"), "--serial", "--batch", "0"]) == 2
+    assert "--batch" in capsys.readouterr().err and not (tmp_path / "bad").exists()
 
 
 def test_spherecma_tasks_with_ragged_populations(tmp_path):
