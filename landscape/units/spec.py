@@ -95,7 +95,9 @@ def unit_from_description(desc: dict, device: Any = None, *, noise: bool = True,
     Parameters
     ----------
     desc : dict
-        ``{"type": "CNNUnit", "model", "layer", "channel", "position"[, "noise"]}``.
+        ``{"type": "CNNUnit", "model", "layer", "channel", "position"[, "noise"]}``, or
+        ``{"type": "UnitCombination", "terms": [{"weight", "unit": desc}, ...]}`` (units combined by
+        their algebra, ``a - 0.5 * b``), whose terms are rebuilt in turn, each zoo model loaded once.
     device : where to load the network
     noise : bool
         Rebuild the noise model too (its recorded seed and, for a calibrated one, its scale and
@@ -104,10 +106,31 @@ def unit_from_description(desc: dict, device: Any = None, *, noise: bool = True,
         An already loaded classifier (else the zoo loads ``desc["model"]``).
     """
     from .. import zoo
+    from .base import UnitCombination
     from .cnn import CNNUnit
     from .noise import GaussianNoise, PoissonNoise
 
     desc = desc or {}
+    if desc.get("type") == "UnitCombination":
+        terms = desc.get("terms")
+        if not isinstance(terms, list) or not terms or not all(
+                isinstance(t, dict) and set(t) == {"weight", "unit"} for t in terms):
+            raise ValueError(f"a UnitCombination description needs 'terms': a list of {{'weight', 'unit'}}, got {desc}")
+        names = {(t["unit"] or {}).get("model") for t in terms} - {None}
+        if model is not None and len(names) > 1:
+            raise ValueError(f"the combination's terms read {len(names)} models ({', '.join(sorted(names))}); "
+                             "model= can stand for one: pass model=None to load each from the zoo")
+        models: dict[str, Any] = {}  # each zoo model once, shared by the terms that read it
+
+        def term(t: dict) -> tuple[float, Unit]:
+            inner = t["unit"] or {}
+            name = inner.get("model")
+            if model is None and name in zoo.names("classifier") and name not in models:
+                models[name] = zoo.load(name, device=device)
+            return float(t["weight"]), unit_from_description(inner, device, noise=noise,
+                                                             model=model if model is not None else models.get(name))
+
+        return UnitCombination([term(t) for t in terms])
     if desc.get("type") != "CNNUnit" or desc.get("model") not in zoo.names("classifier"):
         raise ValueError(f"the run's unit {desc} is not a CNN unit of a zoo classifier; build it "
                          "yourself and call landscape.maps.map_from_run(run, generator, unit)")

@@ -50,6 +50,29 @@ def test_build_then_rebuild_from_the_description(resnet20, noise):
     assert isinstance(clean, CNNUnit) and clean.describe() == {k: v for k, v in desc.items() if k != "noise"}
 
 
+def test_a_combination_is_rebuilt_term_by_term(resnet20):
+    G = zoo.load("digiface-dcgan64")
+    a = build_unit("resnet20-cifar10", "layer3", 1, "center", "none", model=resnet20)
+    b = build_unit("resnet20-cifar10", "layer3", 2, "center", "gaussian:0.3", seed=7, model=resnet20)
+    combo = a - 0.5 * b
+    desc = combo.describe()
+    again = unit_from_description(desc)  # loads resnet20 from the zoo, once for both terms
+    assert again.describe() == desc
+    assert again.terms[0][1].model is again.terms[1][1].unit.model
+    x = G(G.sample(3, seed=0))
+    with torch.no_grad():
+        assert torch.allclose(combo.clean(x), again.clean(x))
+        assert torch.allclose(again.clean(x), a.clean(x) - 0.5 * b.clean(x))
+    clean = unit_from_description(desc, model=resnet20, noise=False)
+    assert not clean.noisy and [w for w, _ in clean.terms] == [1.0, -0.5]
+    with pytest.raises(ValueError, match="'terms'"):
+        unit_from_description({"type": "UnitCombination", "terms": []})
+    other = {"type": "UnitCombination", "terms": [desc["terms"][0], {"weight": 1.0, "unit": {
+        **desc["terms"][0]["unit"], "model": "resnet32-cifar10"}}]}
+    with pytest.raises(ValueError, match="model=None"):
+        unit_from_description(other, model=resnet20)
+
+
 def test_bad_descriptions_are_named(resnet20):
     with pytest.raises(ValueError, match="not a CNN unit of a zoo classifier"):
         unit_from_description({"type": "GaborEnergyUnit"})
