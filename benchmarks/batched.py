@@ -69,14 +69,27 @@ def images(out: Path) -> int:
     return n
 
 
-def same_folders(a: Path, b: Path) -> bool:
+def largest_difference(a: Path, b: Path, keys: tuple[str, ...] = ("codes", "scores", "clean_scores")) -> float:
+    """The largest absolute difference between the generation files of two sweeps of run folders
+    (``inf`` where a file of ``a`` is missing from ``b`` or the shapes differ)."""
     import numpy as np
 
+    worst = 0.0
     for fa in sorted(a.glob("run*/generations/gen_*.npz")):
-        with np.load(fa) as x, np.load(b / fa.relative_to(a)) as y:
-            if any(not np.array_equal(x[k], y[k]) for k in ("codes", "scores", "clean_scores")):
-                return False
-    return True
+        fb = b / fa.relative_to(a)
+        if not fb.exists():
+            return float("inf")
+        with np.load(fa) as x, np.load(fb) as y:
+            for k in keys:
+                if x[k].shape != y[k].shape:
+                    return float("inf")
+                if x[k].size:
+                    worst = max(worst, float(np.max(np.abs(x[k].astype(np.float64) - y[k]))))
+    return worst
+
+
+def same_folders(a: Path, b: Path) -> bool:
+    return largest_difference(a, b) == 0.0
 
 
 def main() -> None:

@@ -272,47 +272,32 @@ def step_map(args, G, unit, z) -> dict:
 
 
 def step_batched(args, G, unit) -> dict:
-    """N runs one after another (``evolve``) and together (``evolve_many``): images per second."""
+    """N runs one after another (``evolve``) and together (``evolve_many``): images per second.
+
+    The two ways and the folder comparison are ``benchmarks/batched.py``'s; the runs here are
+    this check's generator and units of its unit's layer, optimizers alternating CMA-ES and the GA."""
     import shutil
     import tempfile
 
-    from landscape.runs import RunSpec, evolve, evolve_many
+    from batched import batched, images, largest_difference, sequential
 
-    channels = unit.n_channels
+    from landscape.runs import RunSpec
 
     def specs(out: Path, budget: int) -> list:
-        return [RunSpec(CNNUnit(unit.model, unit.layer, (7 * k + 3) % channels),
+        return [RunSpec(CNNUnit(unit.model, unit.layer, (7 * k + 3) % unit.n_channels),
                         optim.make("cma" if k % 2 == 0 else "ga", G.dim, seed=k, device=args.device), budget,
                         out / f"run{k:02d}", seed=k) for k in range(args.batched_runs)]
 
-    def one_by_one(out: Path, budget: int) -> None:
-        for r in specs(out, budget):
-            evolve(G, r.scorer, r.optimizer, r.budget, r.out, seed=r.seed, progress=False)
-
-    def together(out: Path, budget: int) -> None:
-        bad = [r for r in evolve_many(G, specs(out, budget), progress=False) if isinstance(r, BaseException)]
-        if bad:
-            raise bad[0]
-
-    def scores(out: Path) -> tuple[int, list[np.ndarray]]:
-        files = sorted(out.glob("run*/generations/gen_*.npz"))
-        got = []
-        for f in files:
-            with np.load(f) as z:
-                got.append(z["scores"])
-        return sum(len(x) for x in got), got
-
     tmp = Path(tempfile.mkdtemp(prefix="gpu_check_batched_"))
     try:
-        one_by_one(tmp / "warm_seq", 2 * 40)  # kernels, allocator, cuDNN choices
-        together(tmp / "warm_bat", 2 * 40)
-        _, t_seq = timed(args.device, lambda: one_by_one(tmp / "seq", args.batched_budget))
-        _, t_bat = timed(args.device, lambda: together(tmp / "bat", args.batched_budget))
-        n_seq, s_seq = scores(tmp / "seq")
-        n_bat, s_bat = scores(tmp / "bat")
-        if n_seq != n_bat or len(s_seq) != len(s_bat):
+        sequential(G, specs(tmp / "warm_seq", 2 * 40))  # kernels, allocator, cuDNN choices
+        batched(G, specs(tmp / "warm_bat", 2 * 40))
+        _, t_seq = timed(args.device, lambda: sequential(G, specs(tmp / "seq", args.batched_budget)))
+        _, t_bat = timed(args.device, lambda: batched(G, specs(tmp / "bat", args.batched_budget)))
+        n_seq, n_bat = images(tmp / "seq"), images(tmp / "bat")
+        if n_seq != n_bat:
             raise RuntimeError(f"batched runs recorded {n_bat} images, sequential {n_seq}")
-        diff = max(float(np.max(np.abs(a - b))) for a, b in zip(s_seq, s_bat))
+        diff = largest_difference(tmp / "seq", tmp / "bat", keys=("scores",))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     out = {"runs": args.batched_runs, "budget": args.batched_budget, "images": n_seq,
