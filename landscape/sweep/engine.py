@@ -191,8 +191,7 @@ def sweep(spec: Any, client: Any = None, *, out: str | os.PathLike | None = None
 
     if serial and client is not None:
         raise ValueError("serial=True runs the tasks in this process without Dask; do not pass a client as well")
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise ValueError(f"batch must be a positive integer, got {batch!r}")  # before the folder is touched
+    check_batch(batch)  # before the folder is touched
     spec = load_spec(spec)
     folder = out if out is not None else spec.out
     if folder is None:
@@ -279,6 +278,12 @@ def sweep(spec: Any, client: Any = None, *, out: str | os.PathLike | None = None
         return result
 
 
+def check_batch(batch: Any) -> None:
+    """``batch`` (tasks per worker call) must be a positive integer."""
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch must be a positive integer, got {batch!r}")
+
+
 def batches(payloads: list, batch: int, n_workers: int = 1) -> list[list]:
     """Evolution payloads cut into worker calls: tasks of one generator, model and layer
     (:func:`landscape.sweep.worker.group_key`), in plan order, at most ``batch`` per call and
@@ -287,8 +292,7 @@ def batches(payloads: list, batch: int, n_workers: int = 1) -> list[list]:
 
     from .worker import group_key
 
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise ValueError(f"batch must be a positive integer, got {batch!r}")
+    check_batch(batch)
     groups: dict[tuple, list] = {}
     for p in payloads:
         groups.setdefault(group_key(p.config), []).append(p)
