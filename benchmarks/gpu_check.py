@@ -312,18 +312,15 @@ def step_batched(args, G, unit) -> dict:
 
 def step_cma(args) -> list[dict]:
     """CMA-ES ask + tell at d = 4096, 40 codes per generation, beside pycma in the same process."""
+    from optimizers import ask_tell_times  # benchmarks/optimizers.py's measurement
+
     dim = SMALL_DIM if args.small else 4096
-    target = torch.randn(dim, generator=torch.Generator().manual_seed(1)).to(args.device)
     rows = []
     for name in ("cma", "pycma"):
         opt = optim.make(name, dim, seed=0, device=args.device, population=40)
-        ms = []
-        for _ in range(args.cma_generations):
-            codes, t_ask = timed(args.device, opt.ask)
-            scores = -((codes.float() - target) ** 2).sum(1)
-            _, t_tell = timed(args.device, lambda: opt.tell(codes, scores))
-            ms.append((t_ask + t_tell) * 1e3)
-        rows.append({"optimizer": name, "dim": dim, "codes_per_gen": 40, "generations": len(ms),
+        wall, _, n_codes = ask_tell_times(opt, args.cma_generations, args.device)
+        ms = np.asarray(wall) * 1e3
+        rows.append({"optimizer": name, "dim": dim, "codes_per_gen": n_codes, "generations": len(ms),
                      "mean_ms": float(np.mean(ms)), "median_ms": float(np.median(ms)), "max_ms": float(np.max(ms))})
         print(f"  cma step: {name:>6s} d={dim} mean {rows[-1]['mean_ms']:.2f} ms/gen", file=sys.stderr, flush=True)
     return rows

@@ -100,6 +100,28 @@ def dense_floor(dim: int, population: int, generations: int, device: str) -> tup
     return times, cpu
 
 
+def ask_tell_times(opt: Optimizer, generations: int, device: str) -> tuple[list[float], list[float], int]:
+    """Wall and process-CPU seconds of each generation's ask + tell (the objective, a quadratic
+    around a fixed random target, excluded), and the codes per generation."""
+    target = torch.randn(opt.dim, generator=torch.Generator().manual_seed(1)).to(device)
+    wall, cpu, n_codes = [], [], 0
+    for _ in range(generations):
+        sync(device)
+        t0, c0 = time.perf_counter(), time.process_time()
+        codes = opt.ask()
+        sync(device)
+        t1, c1 = time.perf_counter(), time.process_time()
+        scores = -((codes.float() - target) ** 2).sum(1)
+        sync(device)
+        t2, c2 = time.perf_counter(), time.process_time()
+        opt.tell(codes, scores)
+        sync(device)
+        wall.append((t1 - t0) + (time.perf_counter() - t2))
+        cpu.append((c1 - c0) + (time.process_time() - c2))
+        n_codes = int(codes.shape[0])
+    return wall, cpu, n_codes
+
+
 def overhead(args: argparse.Namespace) -> list[dict]:
     records = []
     for dim in args.dims:
@@ -110,21 +132,7 @@ def overhead(args: argparse.Namespace) -> list[dict]:
                 n_codes = args.population
             else:
                 opt = build(name, dim, seed=0, device=args.device, population=args.population)
-                target = torch.randn(dim, generator=torch.Generator().manual_seed(1)).to(args.device)
-                for _ in range(args.generations):
-                    sync(args.device)
-                    t0, c0 = time.perf_counter(), time.process_time()
-                    codes = opt.ask()
-                    sync(args.device)
-                    t1, c1 = time.perf_counter(), time.process_time()
-                    scores = -((codes.float() - target) ** 2).sum(1)
-                    sync(args.device)
-                    t2, c2 = time.perf_counter(), time.process_time()
-                    opt.tell(codes, scores)
-                    sync(args.device)
-                    per_gen.append((t1 - t0) + (time.perf_counter() - t2))
-                    cpu.append((c1 - c0) + (time.process_time() - c2))
-                n_codes = int(codes.shape[0])
+                per_gen, cpu, n_codes = ask_tell_times(opt, args.generations, args.device)
             ms = np.asarray(per_gen) * 1e3
             rec = {"optimizer": name, "dim": dim, "population": n_codes, "generations": len(ms),
                    "mean_ms": float(ms.mean()), "median_ms": float(np.median(ms)),

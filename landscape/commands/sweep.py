@@ -32,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..sweep import sweep
+    from ..sweep.engine import BATCH_RUNS
     from ..sweep.spec import load_spec
     from . import checks
 
@@ -48,9 +49,8 @@ def run(args: argparse.Namespace) -> int:
     if args.scheduler is not None:
         checks.check_scheduler(args.scheduler)
     # a failed task raises SweepError after the tables are written: the CLI reports it in one line, exit 1
-    extra = {} if args.batch is None else {"batch": args.batch}
     sweep(spec, args.scheduler, out=folder, workers=args.workers, serial=args.serial,
-          dashboard_address=args.dashboard_address, **extra)
+          dashboard_address=args.dashboard_address, batch=BATCH_RUNS if args.batch is None else args.batch)
     return 0
 
 
